@@ -63,6 +63,10 @@ type Kind struct {
 	Name   string
 	Doc    string
 	Params []Param
+	// ReadOnly marks a kind that only inspects the host, such as a check of running
+	// containers. Its failure marks the host failed but rolls nothing back, since undoing
+	// earlier changes would not fix what it found.
+	ReadOnly bool
 	// New builds a task from checked arguments. It returns an error for a combination of
 	// values that is invalid, such as a daemon setting of the wrong type; the playbook
 	// reader reports it at the task's position.
