@@ -1,0 +1,133 @@
+package playbook
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// templateRE matches `{{ name }}` and `{{ name | default(value) }}`, where value is a YAML
+// flow value such as [], false or 'text'. Other text between braces, such as a Go template
+// `{{.Server.Version}}` given to a command, is left as it is.
+var templateRE = regexp.MustCompile(
+	`\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*default\((.*?)\)\s*)?\}\}`)
+
+// expander expands variables in argument nodes for one host.
+type expander struct {
+	host string
+	vars map[string]any
+}
+
+// value converts n to plain Go values, expanding templates in strings. A string that is one
+// template and nothing else takes the variable's own type, so a list variable stays a list.
+func (e *expander) value(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.AliasNode:
+		return e.value(n.Alias)
+	case yaml.SequenceNode:
+		list := make([]any, 0, len(n.Content))
+		for _, item := range n.Content {
+			v, err := e.value(item)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		}
+		return list, nil
+	case yaml.MappingNode:
+		if len(n.Content) > 0 && n.Content[0].Kind == yaml.MappingNode {
+			return nil, fmt.Errorf("a template must be quoted: write \"{{ name }}\", " +
+				"since YAML reads bare braces as a mapping")
+		}
+		return e.mapping(n)
+	}
+	if n.Tag != "!!str" {
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, fmt.Errorf("invalid value %q: %w", n.Value, err)
+		}
+		return v, nil
+	}
+	return e.expandString(n.Value)
+}
+
+func (e *expander) mapping(n *yaml.Node) (map[string]any, error) {
+	m := make(map[string]any, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		v, err := e.value(n.Content[i+1])
+		if err != nil {
+			return nil, err
+		}
+		m[n.Content[i].Value] = v
+	}
+	return m, nil
+}
+
+func (e *expander) expandString(s string) (any, error) {
+	locs := templateRE.FindAllStringSubmatchIndex(s, -1)
+	if len(locs) == 0 {
+		return s, nil
+	}
+	if len(locs) == 1 && locs[0][0] == 0 && locs[0][1] == len(s) {
+		return e.lookup(s, locs[0])
+	}
+
+	var b strings.Builder
+	last := 0
+	for _, loc := range locs {
+		b.WriteString(s[last:loc[0]])
+		v, err := e.lookup(s, loc)
+		if err != nil {
+			return nil, err
+		}
+		switch v.(type) {
+		case []any, map[string]any:
+			return nil, fmt.Errorf("variable %s is a %s and cannot be part of a string: "+
+				"use it alone as the whole value", s[loc[2]:loc[3]], typeName(v))
+		}
+		fmt.Fprint(&b, v)
+		last = loc[1]
+	}
+	b.WriteString(s[last:])
+	return b.String(), nil
+}
+
+// lookup returns the value of the template at loc in s.
+func (e *expander) lookup(s string, loc []int) (any, error) {
+	name := s[loc[2]:loc[3]]
+	if v, ok := e.vars[name]; ok {
+		return v, nil
+	}
+	if loc[4] < 0 {
+		return nil, fmt.Errorf("variable %s is not defined for host %s: define it in the "+
+			"inventory or the playbook's defaults, or write {{ %s | default(VALUE) }}",
+			name, e.host, name)
+	}
+	var v any
+	if err := yaml.Unmarshal([]byte(s[loc[4]:loc[5]]), &v); err != nil {
+		return nil, fmt.Errorf("invalid default for %s: %q is not a YAML value", name, s[loc[4]:loc[5]])
+	}
+	return v, nil
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case int:
+		return "integer"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "mapping"
+	}
+	return fmt.Sprintf("%T", v)
+}
