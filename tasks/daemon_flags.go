@@ -1,0 +1,329 @@
+package tasks
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+)
+
+// daemonFlag is one option on dockerd's command line.
+type daemonFlag struct {
+	Name  string // without dashes: "H", "host", "log-level"
+	Value string // "" for a boolean flag given without "=value"
+	Text  string // as written, for messages: "-H fd://"
+}
+
+// daemonCommandLine is how dockerd starts on a host: the flags of its unit's ExecStart,
+// or of the running process when the unit is unknown.
+type daemonCommandLine struct {
+	Source string // "unit docker" or "the running dockerd process"; "" when unknown
+	Flags  []daemonFlag
+}
+
+// sectionMarker separates the parts of a command's output that holds several reads.
+const sectionMarker = "--fleetharden-section--"
+
+// daemonCommandLineScript prints the unit's ExecStart, EnvironmentFiles and Environment
+// properties, then a marker, then the argv of the running dockerd, one word per line.
+// systemctl fails on hosts without systemd as PID 1; the process is the fallback there.
+func daemonCommandLineScript(service string) string {
+	return "systemctl show -p ExecStart -p EnvironmentFiles -p Environment -- " +
+		Quote(service) + " 2>/dev/null; echo " + sectionMarker + "; " +
+		"for p in $(pidof dockerd 2>/dev/null); do tr '\\0' '\\n' </proc/$p/cmdline; break; done"
+}
+
+// readDaemonCommandLine gathers dockerd's flags with one command, plus one file read for
+// each environment file the unit's ExecStart refers to through a variable.
+func readDaemonCommandLine(ctx context.Context, h Host, service string) (*daemonCommandLine, error) {
+	script := daemonCommandLineScript(service)
+	res, err := h.Run(ctx, script, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read the command line of unit %s: %w", service, err)
+	}
+	unitOut, procOut, _ := strings.Cut(string(res.Stdout), sectionMarker+"\n")
+
+	unit := parseUnitProperties(unitOut)
+	if len(unit.argv) > 0 {
+		argv, err := expandUnitArgv(ctx, h, unit)
+		if err != nil {
+			return nil, err
+		}
+		return &daemonCommandLine{Source: "unit " + service, Flags: parseDaemonFlags(argv)}, nil
+	}
+	if argv := strings.Fields(procOut); len(argv) > 0 {
+		return &daemonCommandLine{Source: "the running dockerd process", Flags: parseDaemonFlags(argv)}, nil
+	}
+	return &daemonCommandLine{}, nil
+}
+
+// unitProperties holds the properties of a unit that decide dockerd's arguments.
+type unitProperties struct {
+	argv     []string // ExecStart as systemd stores it, before variable expansion
+	envFiles []envFile
+	env      map[string]string // Environment=
+}
+
+type envFile struct {
+	path     string
+	optional bool // "-path" in the unit: a missing file is not an error
+}
+
+// parseUnitProperties reads the output of systemctl show. ExecStart looks like
+// "{ path=/usr/sbin/dockerd ; argv[]=/usr/sbin/dockerd -H fd:// $DOCKER_OPTS ; ... }".
+func parseUnitProperties(out string) unitProperties {
+	props := unitProperties{env: map[string]string{}}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		name, value, _ := strings.Cut(sc.Text(), "=")
+		switch name {
+		case "ExecStart":
+			if _, rest, ok := strings.Cut(value, "argv[]="); ok && len(props.argv) == 0 {
+				argv, _, _ := strings.Cut(rest, " ; ")
+				props.argv = strings.Fields(argv)
+			}
+		case "EnvironmentFiles":
+			file, flags, _ := strings.Cut(value, " ")
+			if file != "" {
+				props.envFiles = append(props.envFiles, envFile{
+					path: file, optional: strings.Contains(flags, "ignore_errors=yes"),
+				})
+			}
+		case "Environment":
+			for _, word := range splitQuoted(value) {
+				if k, v, ok := strings.Cut(word, "="); ok {
+					props.env[k] = v
+				}
+			}
+		}
+	}
+	return props
+}
+
+// expandUnitArgv substitutes the variables of ExecStart the way systemd does: "$VAR"
+// alone becomes one argument per word of its value, "${VAR}" one argument. Environment
+// files are read only when ExecStart uses a variable, and override Environment=.
+func expandUnitArgv(ctx context.Context, h Host, unit unitProperties) ([]string, error) {
+	if !strings.Contains(strings.Join(unit.argv, " "), "$") {
+		return unit.argv, nil
+	}
+	env := unit.env
+	for _, f := range unit.envFiles {
+		if err := readEnvFile(ctx, h, f, env); err != nil {
+			return nil, err
+		}
+	}
+
+	lookup := func(name string) string { return env[name] }
+	var argv []string
+	for _, word := range unit.argv {
+		if name, ok := strings.CutPrefix(word, "$"); ok && isEnvName(name) {
+			argv = append(argv, strings.Fields(env[name])...)
+			continue
+		}
+		argv = append(argv, os.Expand(word, lookup))
+	}
+	return argv, nil
+}
+
+func isEnvName(s string) bool {
+	for i, r := range s {
+		letter := r == '_' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z')
+		if !letter && (i == 0 || r < '0' || r > '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// readEnvFile adds the assignments of an environment file, such as /etc/default/docker,
+// to env.
+func readEnvFile(ctx context.Context, h Host, f envFile, env map[string]string) error {
+	file, err := h.ReadFile(ctx, f.path)
+	if errors.Is(err, fs.ErrNotExist) && f.optional {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read environment file %s: %w", f.path, err)
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(file.Data)))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		if k, v, ok := strings.Cut(line, "="); ok {
+			env[strings.TrimSpace(k)] = unquote(strings.TrimSpace(v))
+		}
+	}
+	return nil
+}
+
+// unquote removes one pair of matching single or double quotes around s.
+func unquote(s string) string {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// splitQuoted splits s at spaces outside double quotes and removes those quotes.
+func splitQuoted(s string) []string {
+	var words []string
+	var cur strings.Builder
+	quoted, inWord := false, false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted, inWord = !quoted, true
+		case r == ' ' && !quoted:
+			if inWord {
+				words = append(words, cur.String())
+			}
+			cur.Reset()
+			inWord = false
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// parseDaemonFlags parses dockerd's argv the way pflag does: "--name=value",
+// "--name value", "-H value", "-Hvalue" and clustered short booleans such as "-D".
+// Words before the dockerd binary, such as a wrapper, are skipped.
+func parseDaemonFlags(argv []string) []daemonFlag {
+	for i, word := range argv {
+		if path.Base(word) == "dockerd" {
+			argv = argv[i+1:]
+			break
+		}
+	}
+
+	var flags []daemonFlag
+	for i := 0; i < len(argv); i++ {
+		word := argv[i]
+		if word == "--" {
+			break
+		}
+		next := ""
+		if i+1 < len(argv) {
+			next = argv[i+1]
+		}
+		var used bool
+		switch {
+		case strings.HasPrefix(word, "--"):
+			var f daemonFlag
+			f, used = parseLongFlag(word, next)
+			flags = append(flags, f)
+		case strings.HasPrefix(word, "-") && len(word) > 1:
+			var shorts []daemonFlag
+			shorts, used = parseShortFlags(word, next)
+			flags = append(flags, shorts...)
+		}
+		if used {
+			i++
+		}
+	}
+	return flags
+}
+
+// parseLongFlag parses "--name=value" or "--name"; it reports whether the flag took next
+// as its value.
+func parseLongFlag(word, next string) (daemonFlag, bool) {
+	name, value, hasValue := strings.Cut(word[2:], "=")
+	if hasValue || !flagTakesValue(name, next) {
+		return daemonFlag{Name: name, Value: value, Text: word}, false
+	}
+	return daemonFlag{Name: name, Value: next, Text: word + " " + next}, true
+}
+
+// parseShortFlags parses "-D", "-DH value", "-Hvalue" or "-H=value"; it reports whether
+// the last flag took next as its value.
+func parseShortFlags(word, next string) ([]daemonFlag, bool) {
+	var flags []daemonFlag
+	for j := 1; j < len(word); j++ {
+		name := word[j : j+1]
+		if !flagTakesValue(name, next) {
+			flags = append(flags, daemonFlag{Name: name, Text: "-" + name})
+			continue
+		}
+		value := strings.TrimPrefix(word[j+1:], "=")
+		if value != "" {
+			return append(flags, daemonFlag{Name: name, Value: value, Text: "-" + name + " " + value}), false
+		}
+		return append(flags, daemonFlag{Name: name, Value: next, Text: "-" + name + " " + next}), true
+	}
+	return flags, false
+}
+
+// booleanDaemonFlags are dockerd flags without a value that set no daemon.json key.
+var booleanDaemonFlags = map[string]bool{
+	"validate": true, "version": true, "v": true, "help": true, "h": true,
+	"restart": true, "r": true,
+}
+
+// flagTakesValue reports whether flag name reads the next word as its value. A flag this
+// table does not know takes the next word unless that word is itself a flag.
+func flagTakesValue(name, next string) bool {
+	if booleanDaemonFlags[name] {
+		return false
+	}
+	if keys := daemonFlagKeys[name]; len(keys) > 0 {
+		return daemonKeys[keys[0]].Type != daemonBool
+	}
+	return !strings.HasPrefix(next, "-")
+}
+
+// daemonFlagKeys maps each dockerd flag name to the daemon.json keys it sets.
+var daemonFlagKeys = indexDaemonFlags()
+
+func indexDaemonFlags() map[string][]string {
+	index := map[string][]string{}
+	for _, key := range sortedKeys(daemonKeys) {
+		for _, f := range daemonKeys[key].Flags {
+			index[f] = append(index[f], key)
+		}
+	}
+	for key := range proxyKeys {
+		index[key] = append(index[key], key)
+	}
+	return index
+}
+
+// flagsFor returns the flags on cl that set key, which is a daemon.json key or a member
+// of proxies.
+func (cl *daemonCommandLine) flagsFor(key string) []daemonFlag {
+	names := daemonKeys[key].Flags
+	if proxyKeys[key] {
+		names = []string{key}
+	}
+	var found []daemonFlag
+	for _, f := range cl.Flags {
+		for _, n := range names {
+			if f.Name == n {
+				found = append(found, f)
+			}
+		}
+	}
+	return found
+}
+
+// configFile returns the value of --config-file, or "".
+func (cl *daemonCommandLine) configFile() string {
+	for _, f := range cl.Flags {
+		if f.Name == "config-file" {
+			return f.Value
+		}
+	}
+	return ""
+}

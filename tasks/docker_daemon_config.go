@@ -1,0 +1,272 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/fleetharden/fleetharden/transport"
+)
+
+var daemonConfigParams = []Param{
+	{Name: "path", Type: TypeString, Default: "/etc/docker/daemon.json",
+		Doc: "daemon configuration file to edit"},
+	{Name: "settings", Type: TypeMap, Required: true,
+		Doc: "daemon.json keys to set; mappings such as log-opts merge key by key"},
+	{Name: "remove", Type: TypeStringList, Default: []string{},
+		Doc: "top-level daemon.json keys to delete"},
+	{Name: "service", Type: TypeString, Default: "docker",
+		Doc: "systemd unit of dockerd, whose flags must not repeat a key of the file"},
+}
+
+func init() {
+	Register(&Kind{
+		Name: "docker_daemon_config",
+		Doc: "Merge settings into the Docker daemon's daemon.json, keeping the keys it " +
+			"does not manage, and never write a file that would stop dockerd from starting.",
+		Params: daemonConfigParams,
+		New:    newDaemonConfigTask,
+	})
+}
+
+// unitNameRE matches systemd unit names, which keeps the name safe on a command line.
+var unitNameRE = regexp.MustCompile(`^[A-Za-z0-9:_.@\\-]+$`)
+
+// daemonConfigTask merges settings into daemon.json.
+type daemonConfigTask struct {
+	path     string
+	settings map[string]any // coerced to the JSON types dockerd expects
+	remove   []string
+	service  string
+}
+
+func newDaemonConfigTask(args Args) (Task, error) {
+	args = withDefaults(daemonConfigParams, args)
+	t := &daemonConfigTask{
+		path:    args.String("path"),
+		remove:  args.Strings("remove"),
+		service: args.String("service"),
+	}
+	if !path.IsAbs(t.path) {
+		return nil, fmt.Errorf("path %q: must be an absolute path", t.path)
+	}
+	if !unitNameRE.MatchString(t.service) {
+		return nil, fmt.Errorf("service %q: invalid systemd unit name", t.service)
+	}
+
+	settings, err := coerceDaemonSettings(args.Map("settings"))
+	if err != nil {
+		return nil, err
+	}
+	t.settings = settings
+	if err := t.checkRemove(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// coerceDaemonSettings converts every setting to the type dockerd expects and rejects
+// unknown keys together, so one error lists every typo.
+func coerceDaemonSettings(settings map[string]any) (map[string]any, error) {
+	var unknown []string
+	for _, k := range sortedKeys(settings) {
+		if _, ok := daemonKeys[k]; !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("settings: %w", unknownKeyError(unknown))
+	}
+
+	out := make(map[string]any, len(settings))
+	for _, k := range sortedKeys(settings) {
+		v, err := coerceDaemonValue(k, settings[k])
+		if err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func (t *daemonConfigTask) checkRemove() error {
+	if len(t.settings) == 0 && len(t.remove) == 0 {
+		return errors.New("settings is empty and remove lists no key: nothing to do")
+	}
+	for _, k := range t.remove {
+		if k == "" {
+			return errors.New("remove: empty key")
+		}
+		if _, both := t.settings[k]; both {
+			return fmt.Errorf("key %q is both in settings and in remove: keep one", k)
+		}
+	}
+	return nil
+}
+
+// Run reads daemon.json and dockerd's command line, then writes the merged file when it
+// differs from the current one.
+func (t *daemonConfigTask) Run(ctx context.Context, env *Env) Outcome {
+	prev, err := readFileIfExists(ctx, env.Host, t.path)
+	if err != nil {
+		return Failed(err)
+	}
+	cmdline, err := readDaemonCommandLine(ctx, env.Host, t.service)
+	if err != nil {
+		return Failed(err)
+	}
+	var old []byte
+	if prev != nil {
+		old = prev.Data
+	}
+
+	plan, err := t.plan(old, cmdline)
+	if err != nil {
+		return Failed(err)
+	}
+	if sameJSON(old, plan.data) {
+		return OK(plan.message(false))
+	}
+
+	out := Changed(plan.message(true))
+	out.Diff = unifiedDiff(t.path, old, plan.data)
+	if env.Check {
+		return out
+	}
+	if err := t.write(ctx, env, prev, plan.data); err != nil {
+		return Failed(err)
+	}
+	return out
+}
+
+// daemonConfigPlan is the file a run would write and what it changes.
+type daemonConfigPlan struct {
+	data    []byte
+	set     []string // managed keys whose value changes
+	removed []string // keys deleted from the file
+	note    string   // how the hosts setting is met without the file, or ""
+}
+
+func (p *daemonConfigPlan) message(changed bool) string {
+	var parts []string
+	if len(p.set) > 0 {
+		parts = append(parts, strings.Join(p.set, ", ")+" set")
+	}
+	if len(p.removed) > 0 {
+		parts = append(parts, strings.Join(p.removed, ", ")+" removed")
+	}
+	switch {
+	case !changed:
+		parts = []string{"already set"}
+	case len(parts) == 0:
+		parts = []string{"file reformatted"}
+	}
+	if p.note != "" {
+		parts = append(parts, p.note)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// plan merges the settings into the current file and checks that dockerd would start
+// with the result.
+func (t *daemonConfigTask) plan(old []byte, cmdline *daemonCommandLine) (*daemonConfigPlan, error) {
+	if cf := cmdline.configFile(); cf != "" && cf != t.path {
+		return nil, fmt.Errorf("%s starts dockerd with --config-file %s, so %s is not read: "+
+			"set path to %s", cmdline.Source, cf, t.path, cf)
+	}
+	current, err := parseJSONObject(old)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w; fix or delete the file (it was left unchanged)",
+			t.path, err)
+	}
+
+	merged, plan, err := t.merge(current, cmdline)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDaemonDocument(merged); err != nil {
+		return nil, fmt.Errorf("%s: %w (the file was left unchanged)", t.path, err)
+	}
+	if err := checkFlagConflicts(merged, cmdline, t.path); err != nil {
+		return nil, err
+	}
+
+	plan.data, err = merged.render()
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", t.path, err)
+	}
+	return plan, nil
+}
+
+// merge applies remove and settings to current, and leaves hosts to the -H flag when
+// that flag already keeps the API on local sockets.
+func (t *daemonConfigTask) merge(current jsonObject, cmdline *daemonCommandLine) (
+	jsonObject, *daemonConfigPlan, error) {
+	plan := &daemonConfigPlan{}
+	settings := t.settings
+	if hosts, ok := settings["hosts"]; ok {
+		note, err := hostsFromFlags(hosts.([]any), cmdline)
+		if err != nil {
+			return nil, nil, err
+		}
+		if note != "" {
+			plan.note = note
+			settings = withoutKey(settings, "hosts")
+			current = t.dropKey(current, "hosts", plan)
+		}
+	}
+
+	merged := current
+	for _, k := range t.remove {
+		merged = t.dropKey(merged, k, plan)
+	}
+	for _, k := range sortedKeys(settings) {
+		prev, _ := merged.get(k)
+		raw, err := mergeJSON(prev, settings[k])
+		if err != nil {
+			return nil, nil, fmt.Errorf("merge key %q of %s: %w", k, t.path, err)
+		}
+		if !sameJSON(prev, raw) {
+			plan.set = append(plan.set, k)
+		}
+		merged = merged.with(k, raw)
+	}
+	return merged, plan, nil
+}
+
+// dropKey removes key from obj and records it in plan when it was there.
+func (t *daemonConfigTask) dropKey(obj jsonObject, key string, plan *daemonConfigPlan) jsonObject {
+	if _, ok := obj.get(key); !ok {
+		return obj
+	}
+	plan.removed = append(plan.removed, key)
+	return obj.without(key)
+}
+
+func withoutKey(m map[string]any, key string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if k != key {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// write saves the previous content for undo, then replaces the file atomically, owned by
+// root with mode 0644.
+func (t *daemonConfigTask) write(ctx context.Context, env *Env, prev *transport.File, data []byte) error {
+	if env.Undo != nil {
+		if err := env.Undo.SaveFile(ctx, t.path, prev); err != nil {
+			return fmt.Errorf("save %s for undo: %w", t.path, err)
+		}
+	}
+	meta := transport.FileMeta{Mode: 0o644, UID: 0, GID: 0}
+	if err := env.Host.WriteFile(ctx, t.path, data, meta); err != nil {
+		return fmt.Errorf("write %s: %w", t.path, err)
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/aymanbagabas/go-udiff"
+
+	"github.com/fleetharden/fleetharden/transport"
+)
+
+// unifiedDiff returns the unified diff from old to new with "--- path" and "+++ path"
+// headers, or "" when they are equal.
+func unifiedDiff(path string, old, new []byte) string {
+	return udiff.Unified(path, path, string(old), string(new))
+}
+
+// readFileIfExists returns the file at path, or nil when it does not exist.
+func readFileIfExists(ctx context.Context, h Host, path string) (*transport.File, error) {
+	f, err := h.ReadFile(ctx, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// withDefaults returns args completed with the defaults of params, so a kind's New gets
+// the same values whether or not the playbook reader filled them in.
+func withDefaults(params []Param, args Args) Args {
+	out := Args{}
+	for _, p := range params {
+		if p.Default != nil {
+			out[p.Name] = p.Default
+		}
+	}
+	for k, v := range args {
+		out[k] = v
+	}
+	return out
+}
