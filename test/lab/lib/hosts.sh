@@ -44,32 +44,52 @@ free_port() {
 	die "no free 127.0.0.1 port in $1-$((last - 1)); set LAB_PORT_BASE"
 }
 
-# remove_lab_container removes a container that carries the lab's label, with
-# its anonymous volumes. It fails on a container without that label, so a name
-# clash never removes a container that the lab did not start.
-remove_lab_container() {
+# inspect_lab_container prints "ID NAME" of a container that carries the
+# lab's host label, prints nothing when no such container exists, and fails on
+# a container without that label, so a name clash never removes a container
+# that the lab did not start.
+inspect_lab_container() {
 	local container=$1
-	local details kind name
+	local details id name kind
 
 	if ! details=$(docker inspect --format \
-		"{{index .Config.Labels \"$lab_label\"}} {{.Name}}" "$container" 2>/dev/null); then
+		"{{.Id}} {{.Name}} {{index .Config.Labels \"$lab_label\"}}" "$container" 2>/dev/null)
+	then
 		return 0
 	fi
-	read -r kind name <<<"$details"
+	read -r id name kind <<<"$details"
 	if [[ $kind != host ]]; then
-		die "container $container is not a lab host ($lab_label=$kind); remove it yourself"
+		die "container ${name#/} is not a lab host ($lab_label=$kind); remove it yourself"
 	fi
+	printf '%s %s\n' "$id" "${name#/}"
+}
 
-	docker rm -f -v "$container" >/dev/null
-	log "removed container ${name#/} (${container:0:12})"
+# remove_lab_container removes a lab host with its anonymous volumes.
+remove_lab_container() {
+	local details id name
+
+	details=$(inspect_lab_container "$1")
+	[[ -n $details ]] || return 0
+	read -r id name <<<"$details"
+
+	docker rm -f -v "$id" >/dev/null
+	log "removed container $name (${id:0:12})"
 }
 
 # remove_stale_hosts removes the hosts recorded in the state directory and any
 # lab host left under the names this run is about to use, which happens when
-# an earlier run was killed before "down".
+# an earlier run was killed before "down". It checks every name before it
+# removes anything.
 remove_stale_hosts() {
 	local count=$1
-	local file index name id
+	local file index name id names=()
+
+	for ((index = 1; index <= count; index++)); do
+		names+=("$(host_name "$index")")
+	done
+	for name in "${names[@]}"; do
+		inspect_lab_container "$name" >/dev/null
+	done
 
 	file=$(containers_file)
 	if [[ -f $file ]]; then
@@ -78,8 +98,7 @@ remove_stale_hosts() {
 		done <"$file"
 		rm -f "$file"
 	fi
-	for ((index = 1; index <= count; index++)); do
-		name=$(host_name "$index")
+	for name in "${names[@]}"; do
 		remove_lab_container "$name"
 	done
 }
