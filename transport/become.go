@@ -1,0 +1,140 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+)
+
+// sftpServerPaths are where Linux distributions install OpenSSH's
+// sftp-server: Debian and Ubuntu, Fedora and RHEL, Arch, and older layouts.
+// Tests prepend a stand-in.
+var sftpServerPaths = []string{
+	"/usr/lib/openssh/sftp-server",
+	"/usr/libexec/openssh/sftp-server",
+	"/usr/lib/ssh/sftp-server",
+	"/usr/libexec/sftp-server",
+}
+
+// become is how a Client reaches root through sudo.
+type become struct {
+	password   []byte // nil when sudo needs none
+	sftpServer string // "" when none of sftpServerPaths is executable
+}
+
+// sudo returns the line that runs command as root, and the password line to
+// write to its standard input first, if any. The password goes only to
+// sudo's standard input: -S reads it there, an empty -p prompt keeps stderr
+// clean, and -k makes sudo ask every time, so a cached credential can never
+// leave the password line unread on the command's input.
+func (b *become) sudo(command string) (string, []byte) {
+	if b.password == nil {
+		return "sudo -n -- " + command, nil
+	}
+
+	return "sudo -k -S -p '' -- " + command, b.passwordLine()
+}
+
+// passwordLine returns a fresh copy of the password followed by a newline.
+func (b *become) passwordLine() []byte {
+	line := make([]byte, 0, len(b.password)+1)
+	line = append(line, b.password...)
+	return append(line, '\n')
+}
+
+// Markers that probeScript prints on stdout.
+const (
+	markSFTPServer = "sftp-server "
+	markSudoOK     = "sudo-ok"
+	markNoPassword = "sudo-nopasswd"
+)
+
+// probeScript returns one shell script that finds sftp-server and checks
+// sudo, so Dial spends a single round trip on both. With a password it
+// first checks whether sudo needs one at all, because a password line that
+// sudo does not read would reach the command instead.
+func probeScript(withPassword bool) string {
+	var b strings.Builder
+	b.WriteString("for p in")
+	for _, path := range sftpServerPaths {
+		b.WriteString(" " + shellQuote(path))
+	}
+	b.WriteString(`; do if [ -x "$p" ]; then echo "` + markSFTPServer + `$p"; break; fi; done; `)
+
+	if !withPassword {
+		b.WriteString("sudo -k -n true && echo " + markSudoOK)
+	} else {
+		b.WriteString("if sudo -k -n true 2>/dev/null; then echo " + markNoPassword +
+			"; elif sudo -k -S -p '' -- true; then echo " + markSudoOK + "; fi")
+	}
+
+	return withCLocale(b.String())
+}
+
+// probeBecome checks that sudo accepts the login user, and the password if
+// there is one, and finds sftp-server. It sets c.become on success.
+func (c *Client) probeBecome(ctx context.Context, password []byte) error {
+	var stdin []byte
+	if password != nil {
+		stdin = (&become{password: password}).passwordLine()
+	}
+
+	res, err := c.exec(ctx, probeScript(password != nil), stdin, nil)
+	if err != nil {
+		return c.failure(ctx, fmt.Sprintf("check sudo on %s", c.name), err)
+	}
+
+	b := &become{}
+	if password != nil {
+		b.password = bytes.Clone(password)
+	}
+
+	sudoOK := false
+	scanner := bufio.NewScanner(bytes.NewReader(res.Stdout))
+	for scanner.Scan() {
+		line := scanner.Text()
+		switch {
+		case strings.HasPrefix(line, markSFTPServer):
+			b.sftpServer = strings.TrimPrefix(line, markSFTPServer)
+		case line == markNoPassword:
+			b.password = nil
+			sudoOK = true
+		case line == markSudoOK:
+			sudoOK = true
+		}
+	}
+
+	if !sudoOK {
+		return c.becomeError(password, res.Stderr)
+	}
+
+	c.become = b
+	return nil
+}
+
+// becomeError explains why sudo refused. The password is masked in case
+// sudo or a PAM module echoed it.
+func (c *Client) becomeError(password, stderr []byte) error {
+	op := fmt.Sprintf("become root as %s on %s", c.user, c.name)
+	detail := string(bytes.TrimSpace(stderr))
+	if len(password) > 0 {
+		detail = strings.ReplaceAll(detail, string(password), "********")
+	}
+	if detail == "" {
+		detail = "no output"
+	}
+
+	if password == nil {
+		return fmt.Errorf("%s: %w: sudo requires a password or refused the user (%s); "+
+			"if it needs a password, rerun with --ask-become-pass or --become-pass-file",
+			op, ErrBecome, detail)
+	}
+
+	if strings.Contains(detail, "not in the sudoers") || strings.Contains(detail, "not allowed") {
+		return fmt.Errorf("%s: %w: sudo refused the user (%s)", op, ErrBecome, detail)
+	}
+
+	return fmt.Errorf("%s: %w: sudo: incorrect password (%s)", op, ErrBecome, detail)
+}

@@ -1,0 +1,237 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// keepaliveInterval is how often a Client sends keepalive@openssh.com.
+// Tests shorten it.
+var keepaliveInterval = 15 * time.Second
+
+// keepaliveMaxMissed is how many intervals a keepalive may go unanswered
+// before the connection counts as dead, as ServerAliveCountMax does in
+// OpenSSH.
+const keepaliveMaxMissed = 3
+
+// lostGrace is how long a failed operation waits to learn whether the
+// connection died, which decides if its error wraps ErrUnreachable.
+const lostGrace = 100 * time.Millisecond
+
+// Client is one SSH connection to one host, shared by all of its tasks. It
+// is safe for concurrent use. Errors from Run and the file operations name
+// the operation and its command or path, but not the host: callers add
+// Name once.
+type Client struct {
+	name   string
+	user   string
+	conn   *ssh.Client
+	become *become // nil without Config.Become
+
+	sftpMu sync.Mutex
+	sftp   *sftpSession // nil until the first file operation
+
+	closing   chan struct{} // closed by Close
+	closeOnce sync.Once
+	lost      chan struct{} // closed when the connection ends
+	lostErr   error         // why it ended; set before lost is closed
+}
+
+// Dial connects to the host of cfg, checks its host key, logs in and, with
+// cfg.Become, checks once that sudo works. The connect timeout bounds the
+// TCP connect, the handshake and authentication; ctx bounds all of Dial.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+
+	creds, err := loadCredentials(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer creds.close()
+
+	conn, err := connect(ctx, &cfg, creds)
+	if err != nil {
+		return nil, err
+	}
+
+	c := newClient(&cfg, conn)
+	if cfg.Become {
+		if err := c.probeBecome(ctx, cfg.BecomePassword); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+
+	return c, nil
+}
+
+// newClient starts the goroutines that watch the connection.
+func newClient(cfg *Config, conn *ssh.Client) *Client {
+	c := &Client{
+		name:    cfg.Name,
+		user:    cfg.User,
+		conn:    conn,
+		closing: make(chan struct{}),
+		lost:    make(chan struct{}),
+	}
+
+	go c.watch()
+	go c.keepalive(keepaliveInterval)
+	return c
+}
+
+// Name returns the inventory name of the host.
+func (c *Client) Name() string {
+	return c.name
+}
+
+// Close closes the SFTP session and the connection. Operations still
+// running fail.
+func (c *Client) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		close(c.closing)
+		err = c.conn.Close()
+
+		// The connection is closed first, so closing a stuck SFTP session
+		// cannot block.
+		c.sftpMu.Lock()
+		if c.sftp != nil {
+			c.sftp.client.Close()
+			c.sftp = nil
+		}
+		c.sftpMu.Unlock()
+	})
+
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("close connection to %s: %w", c.name, err)
+	}
+	return nil
+}
+
+// watch records why the connection ended.
+func (c *Client) watch() {
+	err := c.conn.Wait()
+	if err == nil {
+		err = errors.New("connection closed by the server")
+	}
+
+	select {
+	case <-c.closing:
+		err = errors.New("connection closed")
+	default:
+	}
+
+	c.lostErr = err
+	close(c.lost)
+}
+
+// keepalive sends keepalive@openssh.com every interval and closes the
+// connection when replies stop, so that operations on a dead host fail with
+// ErrUnreachable instead of hanging.
+func (c *Client) keepalive(interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+
+	for {
+		select {
+		case <-ticker.C:
+		case <-c.lost:
+			return
+		}
+
+		if !c.ping(interval * keepaliveMaxMissed) {
+			c.conn.Close()
+			return
+		}
+	}
+}
+
+// ping reports whether the server replied to a keepalive within timeout.
+// Any reply counts, including the failure that OpenSSH sends.
+func (c *Client) ping(timeout time.Duration) bool {
+	replied := make(chan error, 1)
+	go func() {
+		_, _, err := c.conn.SendRequest("keepalive@openssh.com", true, nil)
+		replied <- err
+	}()
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+
+	select {
+	case err := <-replied:
+		return err == nil
+	case <-c.lost:
+		return true
+	case <-timer.C:
+		return false
+	}
+}
+
+// failure wraps err, the failure of operation op, with what the caller needs
+// to decide: the context error when ctx is done, ErrUnreachable when the
+// connection died.
+func (c *Client) failure(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return contextError(ctx, op)
+	}
+
+	select {
+	case <-c.closing:
+		return fmt.Errorf("%s: client closed: %w", op, err)
+	default:
+	}
+
+	// The connection dies a moment after its channels fail, so give the
+	// watcher a short while to report it.
+	timer := time.NewTimer(lostGrace)
+	defer timer.Stop()
+
+	select {
+	case <-c.closing:
+		return fmt.Errorf("%s: client closed: %w", op, err)
+	case <-c.lost:
+		return fmt.Errorf("%s: %w: %w", op, ErrUnreachable, c.lostErr)
+	case <-timer.C:
+		return fmt.Errorf("%s: %w", op, err)
+	}
+}
+
+// await runs fn and returns its result, or ctx.Err() as soon as ctx is
+// done. A result that arrives after ctx is done is passed to undo, which
+// releases it.
+func await[T any](ctx context.Context, fn func() (T, error), undo func(T)) (T, error) {
+	type outcome struct {
+		value T
+		err   error
+	}
+
+	done := make(chan outcome, 1)
+	go func() {
+		value, err := fn()
+		done <- outcome{value: value, err: err}
+	}()
+
+	select {
+	case out := <-done:
+		return out.value, out.err
+	case <-ctx.Done():
+		go func() {
+			if out := <-done; out.err == nil && undo != nil {
+				undo(out.value)
+			}
+		}()
+
+		var zero T
+		return zero, ctx.Err()
+	}
+}

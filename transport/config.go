@@ -1,0 +1,65 @@
+package transport
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
+
+// DefaultConnectTimeout bounds TCP connect, handshake and authentication
+// when Config.ConnectTimeout is zero.
+const DefaultConnectTimeout = 10 * time.Second
+
+// Config is how to reach and log in to one host.
+type Config struct {
+	Name           string        // inventory name, used in errors
+	Address        string        // host name or IP address
+	Port           int           // 0 means 22
+	User           string        // login user
+	IdentityFiles  []string      // private keys to try, in order
+	Agent          bool          // also try ssh-agent via SSH_AUTH_SOCK
+	Passphrases    *Passphrases  // shared across hosts: asks once per key file per run
+	HostKeys       *KnownHosts   // required
+	ConnectTimeout time.Duration // TCP connect + handshake + auth; 0 means 10s
+	Become         bool          // run commands and file operations as root via sudo
+	BecomePassword []byte        // nil when sudo needs no password
+}
+
+// validate reports the first missing required field.
+func (cfg *Config) validate() error {
+	var missing string
+	switch {
+	case cfg.Address == "":
+		missing = "Address"
+	case cfg.User == "":
+		missing = "User"
+	case cfg.HostKeys == nil:
+		missing = "HostKeys"
+	case cfg.Port < 0 || cfg.Port > 65535:
+		return fmt.Errorf("config of host %s: invalid port %d", cfg.Name, cfg.Port)
+	default:
+		return nil
+	}
+
+	return fmt.Errorf("config of host %s: %s is required", cfg.Name, missing)
+}
+
+// addr returns the host:port to dial.
+func (cfg *Config) addr() string {
+	port := cfg.Port
+	if port == 0 {
+		port = 22
+	}
+
+	return net.JoinHostPort(cfg.Address, strconv.Itoa(port))
+}
+
+// connectTimeout returns ConnectTimeout or its default.
+func (cfg *Config) connectTimeout() time.Duration {
+	if cfg.ConnectTimeout > 0 {
+		return cfg.ConnectTimeout
+	}
+
+	return DefaultConnectTimeout
+}

@@ -1,0 +1,16 @@
+// Package transport connects fleetharden to its hosts over SSH.
+//
+// A Client holds one SSH connection per host, shared by every task of that
+// host. Commands run over exec channels, one per command, through the login
+// user's shell. Files move over one SFTP session per connection, opened on
+// the first file operation. With Config.Become, commands and file operations
+// run as root through sudo, and the sudo password travels only on the
+// standard input of sudo, never on a command line or in an environment
+// variable.
+//
+// Errors wrap the sentinels ErrUnreachable, ErrAuth, ErrHostKeyUnknown,
+// ErrHostKeyChanged, ErrBecome and ErrTimeout, so callers decide with
+// errors.Is. A command that exits nonzero is not a transport error: Run
+// returns its Result, and Result.Err turns a nonzero exit into a
+// *CommandError.
+package transport

@@ -1,0 +1,194 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+)
+
+// sftpStartGrace is how long a failed SFTP start waits for the remote
+// command to exit, so its stderr (a sudo message) can go into the error.
+const sftpStartGrace = time.Second
+
+// sftpSession is the SFTP client of a connection and the channel it runs
+// on.
+type sftpSession struct {
+	session *ssh.Session
+	client  *sftp.Client
+}
+
+// withSFTP runs fn on the SFTP session of c, starting the session if needed.
+// When ctx ends first, the session is closed, which makes fn fail, and the
+// next file operation starts a new one.
+//
+// NOTE: a cancelled operation also fails the other file operations in
+// flight on this connection, because they share the session.
+func withSFTP[T any](ctx context.Context, c *Client, op string,
+	fn func(*sftp.Client) (T, error)) (T, error) {
+	var zero T
+	s, err := c.sftpSession(ctx)
+	if err != nil {
+		return zero, c.failure(ctx, op, err)
+	}
+
+	value, err := await(ctx, func() (T, error) { return fn(s.client) }, nil)
+	if ctx.Err() != nil {
+		c.dropSFTP(s)
+	}
+	if err != nil {
+		return zero, c.failure(ctx, op, err)
+	}
+
+	return value, nil
+}
+
+// sftpSession returns the open SFTP session or starts one. Callers wait for
+// a start in progress.
+func (c *Client) sftpSession(ctx context.Context) (*sftpSession, error) {
+	c.sftpMu.Lock()
+	defer c.sftpMu.Unlock()
+
+	if c.sftp != nil {
+		return c.sftp, nil
+	}
+
+	s, err := c.startSFTP(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	c.sftp = s
+	go func() {
+		s.client.Wait()
+		c.dropSFTP(s)
+	}()
+	return s, nil
+}
+
+// dropSFTP closes s and forgets it, unless a newer session replaced it.
+func (c *Client) dropSFTP(s *sftpSession) {
+	c.sftpMu.Lock()
+	if c.sftp == s {
+		c.sftp = nil
+	}
+	c.sftpMu.Unlock()
+
+	// The client's Close waits for its reader, which a stuck server never
+	// ends, so it must not block the caller.
+	s.session.Close()
+	go s.client.Close()
+}
+
+// startSFTP opens a session and starts an SFTP server on it: the "sftp"
+// subsystem, or with Become, sftp-server run through sudo.
+func (c *Client) startSFTP(ctx context.Context) (*sftpSession, error) {
+	sess, err := await(ctx, c.conn.NewSession, closeSession)
+	if err != nil {
+		return nil, fmt.Errorf("open sftp session: %w", err)
+	}
+
+	client, err := c.startSFTPOn(ctx, sess)
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+
+	return &sftpSession{session: sess, client: client}, nil
+}
+
+// startSFTPOn starts the SFTP server on sess and returns a client for it.
+func (c *Client) startSFTPOn(ctx context.Context, sess *ssh.Session) (*sftp.Client, error) {
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("sftp stdin: %w", err)
+	}
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("sftp stdout: %w", err)
+	}
+	stderr := newCappedBuffer(64 << 10)
+	sess.Stderr = stderr
+
+	if err := c.requestSFTP(ctx, sess, stdin); err != nil {
+		return nil, err
+	}
+
+	client, err := await(ctx, func() (*sftp.Client, error) {
+		return sftp.NewClientPipe(stdout, stdin, sftp.UseConcurrentWrites(true))
+	}, func(cl *sftp.Client) { cl.Close() })
+	if err != nil && ctx.Err() == nil {
+		return nil, c.sftpStartError(sess, stderr, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	return client, nil
+}
+
+// requestSFTP asks the server to run an SFTP server on sess. With Become
+// and a password, the password line goes first on standard input: sudo
+// reads it up to the newline and leaves the rest to sftp-server.
+func (c *Client) requestSFTP(ctx context.Context, sess *ssh.Session, stdin io.Writer) error {
+	if c.become == nil {
+		_, err := await(ctx, func() (struct{}, error) {
+			return struct{}{}, sess.RequestSubsystem("sftp")
+		}, nil)
+		if err != nil {
+			return fmt.Errorf("request sftp subsystem: %w", err)
+		}
+		return nil
+	}
+
+	if c.become.sftpServer == "" {
+		return fmt.Errorf("start sftp-server as root: no sftp-server found on the host "+
+			"(looked in %s)", strings.Join(sftpServerPaths, ", "))
+	}
+
+	line, prefix := c.become.sudo(shellQuote(c.become.sftpServer))
+	_, err := await(ctx, func() (struct{}, error) { return struct{}{}, sess.Start(line) }, nil)
+	if err != nil {
+		return fmt.Errorf("start %s through sudo: %w", c.become.sftpServer, err)
+	}
+
+	if prefix != nil {
+		if _, err := stdin.Write(prefix); err != nil {
+			return fmt.Errorf("send sudo password: %w", err)
+		}
+	}
+
+	return nil
+}
+
+// sftpStartError adds the remote stderr, such as a sudo message, to a
+// failed SFTP start.
+func (c *Client) sftpStartError(sess *ssh.Session, stderr *cappedBuffer, err error) error {
+	waited := make(chan struct{})
+	go func() {
+		sess.Wait()
+		close(waited)
+	}()
+
+	select {
+	case <-waited:
+	case <-time.After(sftpStartGrace):
+	}
+
+	detail := strings.TrimSpace(string(stderr.Bytes()))
+	if c.become != nil && len(c.become.password) > 0 {
+		detail = strings.ReplaceAll(detail, string(c.become.password), "********")
+	}
+	if detail == "" {
+		return fmt.Errorf("start sftp: %w", err)
+	}
+
+	if c.become != nil && strings.Contains(detail, "sudo") {
+		return fmt.Errorf("start sftp: %w: %w (remote stderr: %s)", ErrBecome, err, detail)
+	}
+	return fmt.Errorf("start sftp: %w (remote stderr: %s)", err, detail)
+}
