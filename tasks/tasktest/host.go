@@ -125,3 +125,9 @@ func (h *Host) Remove(ctx context.Context, path string) error {
 	delete(h.Files, path)
 	return nil
 }
+
+// MkdirAll records nothing: the fake host has no directories.
+func (h *Host) MkdirAll(ctx context.Context, path string, mode fs.FileMode) error { return nil }
+
+// Close does nothing.
+func (h *Host) Close() error { return nil }

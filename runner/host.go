@@ -1,0 +1,194 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fleetharden/fleetharden/playbook"
+	"github.com/fleetharden/fleetharden/report"
+	"github.com/fleetharden/fleetharden/tasks"
+	"github.com/fleetharden/fleetharden/transport"
+)
+
+// rollbackTimeout bounds the undo of one host's changes, which runs even after the run
+// was interrupted.
+const rollbackTimeout = 5 * time.Minute
+
+// hostRun is the run of one plan on one host.
+type hostRun struct {
+	job      Job
+	opts     Options
+	conn     Conn
+	env      *tasks.Env
+	journal  *journal
+	result   report.Host
+	notified []string
+	failure  error
+	// failedReadOnly is set when the failing task only inspected the host.
+	failedReadOnly bool
+}
+
+func (h *hostRun) run(ctx context.Context) report.Host {
+	start := time.Now()
+	host := h.job.Host
+	h.result = report.Host{Name: host.Name, Address: host.Address, Facts: map[string]any{},
+		Tasks: []report.Task{}}
+	defer func() { h.result.DurationMS = time.Since(start).Milliseconds() }()
+
+	if err := ctx.Err(); err != nil {
+		h.result.Status = report.HostSkipped
+		h.result.Message = "not started: the run was interrupted"
+		return h.result
+	}
+	h.opts.Observer.HostStarted(host.Name)
+
+	conn, err := h.opts.Dial(ctx, host)
+	if err != nil {
+		h.result.Status = report.HostUnreachable
+		h.result.Message = err.Error()
+		return h.result
+	}
+	defer conn.Close()
+	h.conn = conn
+	h.journal = newJournal(conn, h.opts.RunID)
+	h.env = &tasks.Env{Host: conn, Check: h.opts.Check, Facts: h.result.Facts, Undo: h.journal}
+
+	h.runSteps(ctx)
+	h.finish()
+	return h.result
+}
+
+// runSteps runs the plan's tasks in order, then the handlers still pending. It stops at the
+// first failure.
+func (h *hostRun) runSteps(ctx context.Context) {
+	for _, step := range h.job.Plan.Steps {
+		if err := ctx.Err(); err != nil {
+			h.failure = fmt.Errorf("stopped before %q: %w", step.Task.Name, err)
+			return
+		}
+		if step.Task.Kind.Name == "flush_handlers" && step.Skip == "" {
+			if !h.runHandlers(ctx) {
+				return
+			}
+		}
+		if !h.runStep(ctx, step, false) {
+			return
+		}
+	}
+	h.runHandlers(ctx)
+}
+
+// runHandlers runs the notified handlers once each, in the order the playbook lists them.
+func (h *hostRun) runHandlers(ctx context.Context) bool {
+	pending := h.notified
+	h.notified = nil
+	for _, step := range h.job.Plan.Handlers {
+		if !contains(pending, step.Task.Name) {
+			continue
+		}
+		if !h.runStep(ctx, step, true) {
+			return false
+		}
+	}
+	return true
+}
+
+// runStep runs one task and records its result. It returns false when the host must stop.
+func (h *hostRun) runStep(ctx context.Context, step playbook.Step, handler bool) bool {
+	name := h.job.Host.Name
+	h.opts.Observer.TaskStarted(name, step.Task.Name)
+	start := time.Now()
+
+	out := h.outcome(ctx, step)
+	res := report.Task{
+		Name: step.Task.Name, Kind: step.Task.Kind.Name, Handler: handler,
+		Status: out.Status, Message: out.Message, Diff: out.Diff,
+		DurationMS: time.Since(start).Milliseconds(),
+	}
+	h.result.Tasks = append(h.result.Tasks, res)
+	h.opts.Observer.TaskDone(name, res)
+
+	for k, v := range out.Facts {
+		h.result.Facts[k] = v
+	}
+	if out.Status == tasks.StatusChanged {
+		for _, n := range step.Task.Notify {
+			if !contains(h.notified, n) {
+				h.notified = append(h.notified, n)
+			}
+		}
+	}
+	if out.Status == tasks.StatusFailed {
+		h.failedReadOnly = step.Task.Kind.ReadOnly
+		h.failure = fmt.Errorf("task %q: %s", step.Task.Name, out.Message)
+		if out.Err != nil {
+			h.failure = fmt.Errorf("task %q: %w", step.Task.Name, out.Err)
+		}
+		return false
+	}
+	return true
+}
+
+func (h *hostRun) outcome(ctx context.Context, step playbook.Step) tasks.Outcome {
+	if step.Skip != "" {
+		return tasks.Skipped(step.Skip)
+	}
+	timeout := h.opts.TaskTimeout
+	if step.Task.Timeout > 0 {
+		timeout = step.Task.Timeout
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	out := step.Run.Run(tctx, h.env)
+	if out.Status == tasks.StatusFailed && errors.Is(tctx.Err(), context.DeadlineExceeded) &&
+		ctx.Err() == nil {
+		out.Message = fmt.Sprintf("timed out after %s: %s", timeout, out.Message)
+	}
+	return out
+}
+
+// finish sets the host's status, rolling its changes back after a failure.
+func (h *hostRun) finish() {
+	if h.failure == nil {
+		h.result.Status = report.HostOK
+		for _, t := range h.result.Tasks {
+			if t.Status == tasks.StatusChanged {
+				h.result.Status = report.HostChanged
+			}
+		}
+		return
+	}
+
+	h.result.Message = h.failure.Error()
+	if errors.Is(h.failure, transport.ErrUnreachable) && h.journal.empty() {
+		h.result.Status = report.HostUnreachable
+		return
+	}
+	if h.journal.empty() || h.failedReadOnly {
+		h.result.Status = report.HostFailed
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
+	defer cancel()
+	steps, err := h.journal.rollback(ctx)
+	h.result.Rollback = steps
+	if err != nil {
+		h.result.Status = report.HostRollbackFailed
+		h.result.Message = fmt.Sprintf("%s; rollback failed: %v", h.result.Message, err)
+		return
+	}
+	h.result.Status = report.HostRolledBack
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
