@@ -1,0 +1,72 @@
+// Command fleetharden hardens the Docker daemon on a fleet of Linux hosts over SSH. It runs
+// a YAML playbook of idempotent tasks in parallel against an inventory of hosts.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// run executes the command line args and returns an error that maps to the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	root := newRootCommand(stdin, stdout, stderr)
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// The exit statuses, documented in the README.
+const (
+	exitOK             = 0
+	exitInternal       = 1 // an unexpected error in fleetharden itself
+	exitBadInput       = 2 // bad flags, inventory or playbook: no host was touched
+	exitFailed         = 3 // a task failed on at least one host, which was rolled back
+	exitUnreachable    = 4 // at least one host could not be reached, and none failed
+	exitRollbackFailed = 5 // a host could not be rolled back and is left changed
+	exitDrift          = 6 // check mode: at least one host would change
+	exitInterrupted    = 130
+)
+
+// exitError carries an exit status and, optionally, a message for stderr.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// badInput marks err as a problem with the operator's input.
+func badInput(err error) error { return &exitError{code: exitBadInput, err: err} }
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "error: %v\n", err)
+	return exitInternal
+}

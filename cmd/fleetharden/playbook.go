@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetharden/fleetharden/playbooks"
+)
+
+func newPlaybookCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "playbook",
+		Short: "Show or check playbooks",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:     "show",
+		Short:   "Print the built-in Docker hardening playbook",
+		Example: "  fleetharden playbook show > hardening.yaml",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := cmd.OutOrStdout().Write(playbooks.DockerHardening)
+			return err
+		},
+	}, newValidateCommand())
+	return cmd
+}
+
+func newValidateCommand() *cobra.Command {
+	var invPath, limit string
+	cmd := &cobra.Command{
+		Use:   "validate [PLAYBOOK]",
+		Short: "Check a playbook, and with -i its variables for every host, without a run",
+		Example: "  fleetharden playbook validate site.yaml\n" +
+			"  fleetharden playbook validate -i inventory.yaml site.yaml",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if invPath != "" {
+				plan, err := loadPlan(invPath, limit, args)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: valid for %d hosts\n",
+					plan.playbook.File, len(plan.jobs))
+				return nil
+			}
+			pb, err := loadPlaybook(args)
+			if err != nil {
+				return badInput(err)
+			}
+			if _, err := pb.Compile("(no inventory)", nil); err != nil {
+				return badInput(fmt.Errorf("%w\n(variables come from the inventory: "+
+					"pass -i to check them too)", err))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid\n", pb.File)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&invPath, "inventory", "i", "", "also check variables for the hosts of this inventory")
+	cmd.Flags().StringVarP(&limit, "limit", "l", "", "hosts and groups to check")
+	return cmd
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetharden/fleetharden/report"
+	"github.com/fleetharden/fleetharden/runner"
+)
+
+// runFlags are the flags of run and check.
+type runFlags struct {
+	conn      connFlags
+	limit     string
+	forks     int
+	timeout   time.Duration
+	jsonPath  string
+	check     bool
+	diff      bool
+	inventory string
+}
+
+func (f *runFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (fleetharden or Ansible YAML)")
+	fl.StringVarP(&f.limit, "limit", "l", "", "hosts and groups to run on: names or globs, "+
+		"comma-separated; !name excludes")
+	fl.IntVarP(&f.forks, "forks", "f", 100, "number of hosts worked on at once")
+	fl.DurationVar(&f.timeout, "task-timeout", 5*time.Minute, "time limit for one task on one host")
+	fl.StringVar(&f.jsonPath, "json", "", "write the results as JSON to this file (- for stdout)")
+	fl.BoolVar(&f.diff, "diff", false, "show the diff of every file a task changes")
+	f.conn.register(cmd)
+	cmd.MarkFlagRequired("inventory")
+}
+
+func newRunCommand() *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run -i INVENTORY [PLAYBOOK]",
+		Short: "Run a playbook on every host of an inventory",
+		Long: "Run a playbook on every host of the inventory, in parallel over SSH. With no\n" +
+			"PLAYBOOK it runs the built-in Docker hardening playbook. A host whose change\n" +
+			"fails is rolled back to how it was before the run; the others go on.",
+		Example: "  fleetharden run -i inventory.yaml\n" +
+			"  fleetharden run -i hosts.yml site.yaml --limit 'web*' --json -\n" +
+			"  fleetharden run -i inventory.yaml --check --diff",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPlaybook(cmd, f, args)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&f.check, "check", false, "report what would change, change nothing")
+	return cmd
+}
+
+func newCheckCommand() *cobra.Command {
+	f := &runFlags{check: true}
+	cmd := &cobra.Command{
+		Use:   "check -i INVENTORY [PLAYBOOK]",
+		Short: "Report what a run would change, for drift detection",
+		Long: "Contact every host, read its state and report what each task would change,\n" +
+			"changing nothing. Exits with status 6 when any host would change.",
+		Example: "  fleetharden check -i inventory.yaml --diff",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPlaybook(cmd, f, args)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
+	if f.forks < 1 {
+		return badInput(fmt.Errorf("invalid --forks %d: use 1 or more", f.forks))
+	}
+	plan, err := loadPlan(f.inventory, f.limit, args)
+	if err != nil {
+		return err
+	}
+	dial, err := f.conn.dialer(cmd)
+	if err != nil {
+		return err
+	}
+
+	ctx := cmd.Context()
+	res := &report.Run{RunID: newRunID(), Playbook: plan.playbook.File,
+		Inventory: plan.inventory.File, Check: f.check, Start: time.Now().UTC()}
+	obs, done := newObserver(cmd, f, len(plan.jobs))
+	res.Hosts = runner.Run(ctx, plan.jobs, runner.Options{
+		RunID: res.RunID, Forks: f.forks, TaskTimeout: f.timeout, Check: f.check,
+		Dial: dial, Observer: obs,
+	})
+	done()
+	res.End = time.Now().UTC()
+	res.Summarize()
+
+	if err := writeResults(cmd, f, res); err != nil {
+		return err
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("run %s interrupted", res.RunID)}
+	}
+	return runExit(res)
+}
+
+// writeResults prints the recap and writes the JSON results. With --json - the JSON goes
+// to stdout and the recap to stderr, so stdout stays one JSON document.
+func writeResults(cmd *cobra.Command, f *runFlags, res *report.Run) error {
+	recapTo := cmd.OutOrStdout()
+	if f.jsonPath == "-" {
+		recapTo = cmd.ErrOrStderr()
+	}
+	report.WriteRecap(recapTo, res)
+	if f.jsonPath == "" {
+		return nil
+	}
+	if err := res.WriteJSON(f.jsonPath, cmd.OutOrStdout()); err != nil {
+		return &exitError{code: exitInternal, err: err}
+	}
+	return nil
+}
+
+// runExit maps the run's outcome to the exit status, the worst outcome winning.
+func runExit(res *report.Run) error {
+	s := res.Summary
+	switch {
+	case s.RollbackFailed > 0:
+		return &exitError{code: exitRollbackFailed}
+	case s.Failed > 0 || s.RolledBack > 0:
+		return &exitError{code: exitFailed}
+	case s.Unreachable > 0:
+		return &exitError{code: exitUnreachable}
+	case res.Check && s.Changed > 0:
+		return &exitError{code: exitDrift}
+	}
+	return nil
+}
