@@ -2,7 +2,9 @@
 # deps.sh installs what the lab needs on the build machine and starts the
 # Docker daemon there. lab.sh sources it.
 
-readonly lab_apt_packages=(docker.io debootstrap openssh-client)
+# debootstrap checks the signature of the suite's Release file against
+# debian-archive-keyring, which it only recommends.
+readonly lab_apt_packages=(docker.io debootstrap debian-archive-keyring openssh-client)
 
 docker_ready() {
 	timeout 10 docker info >/dev/null 2>&1
