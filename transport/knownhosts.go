@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -203,11 +204,11 @@ func (k *KnownHosts) algorithms(hostname string) []string {
 }
 
 // algorithmsForKeys lists the signature algorithms for keys, without
-// duplicates. RSA keys sign with SHA-2 first, as OpenSSH 8.8 and later
-// require.
+// duplicates, fastest to verify first, as OpenSSH also prefers them. RSA
+// keys offer SHA-2 signatures before ssh-rsa, which OpenSSH 8.8 and later
+// reject by default.
 func algorithmsForKeys(keys []ssh.PublicKey) []string {
 	var algos []string
-	seen := make(map[string]bool)
 	for _, key := range keys {
 		names := []string{key.Type()}
 		if key.Type() == ssh.KeyAlgoRSA {
@@ -215,14 +216,31 @@ func algorithmsForKeys(keys []ssh.PublicKey) []string {
 		}
 
 		for _, name := range names {
-			if !seen[name] {
-				seen[name] = true
+			if !slices.Contains(algos, name) {
 				algos = append(algos, name)
 			}
 		}
 	}
 
+	slices.SortStableFunc(algos, func(a, b string) int {
+		return algorithmRank(a) - algorithmRank(b)
+	})
 	return algos
+}
+
+// algorithmRank orders host key algorithms: Ed25519, then ECDSA, then RSA,
+// then anything else.
+func algorithmRank(algo string) int {
+	switch {
+	case algo == ssh.KeyAlgoED25519:
+		return 0
+	case strings.HasPrefix(algo, "ecdsa-"):
+		return 1
+	case strings.HasPrefix(algo, "rsa-") || algo == ssh.KeyAlgoRSA:
+		return 2
+	default:
+		return 3
+	}
 }
 
 // placeholderAddr stands for the remote address when only the hostname is

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -180,5 +181,25 @@ func assertMode(t *testing.T, path string, want os.FileMode) {
 	}
 	if got := info.Mode(); got != want {
 		t.Errorf("mode of %s = %v, want %v", path, got, want)
+	}
+}
+
+func TestAlgorithmsForKeysOrder(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPub, err := ssh.NewPublicKey(&rsaKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t)
+
+	got := algorithmsForKeys([]ssh.PublicKey{rsaPub, f.srv.HostKey(), rsaPub})
+
+	want := []string{ssh.KeyAlgoED25519, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256,
+		ssh.KeyAlgoRSA}
+	if !slices.Equal(got, want) {
+		t.Errorf("algorithms = %q, want %q", got, want)
 	}
 }
