@@ -114,27 +114,41 @@ func (c *Client) probeBecome(ctx context.Context, password []byte) error {
 	return nil
 }
 
-// becomeError explains why sudo refused. The password is masked in case
-// sudo or a PAM module echoed it.
+// becomeError explains why sudo rejected the login user or the password.
 func (c *Client) becomeError(password, stderr []byte) error {
 	op := fmt.Sprintf("become root as %s on %s", c.user, c.name)
-	detail := string(bytes.TrimSpace(stderr))
-	if len(password) > 0 {
-		detail = strings.ReplaceAll(detail, string(password), "********")
-	}
+	detail := remoteMessage(stderr, password)
 	if detail == "" {
 		detail = "no output"
 	}
 
 	if password == nil {
-		return fmt.Errorf("%s: %w: sudo requires a password or refused the user (%s); "+
+		return fmt.Errorf("%s: %w: sudo requires a password or rejected the user (%s); "+
 			"if it needs a password, rerun with --ask-become-pass or --become-pass-file",
 			op, ErrBecome, detail)
 	}
 
 	if strings.Contains(detail, "not in the sudoers") || strings.Contains(detail, "not allowed") {
-		return fmt.Errorf("%s: %w: sudo refused the user (%s)", op, ErrBecome, detail)
+		return fmt.Errorf("%s: %w: sudo rejected the user (%s)", op, ErrBecome, detail)
 	}
 
 	return fmt.Errorf("%s: %w: sudo: incorrect password (%s)", op, ErrBecome, detail)
+}
+
+// remoteMessage joins the non-blank lines of a remote stderr into one line
+// for an error message. The password is masked in case sudo or a PAM module
+// echoed it.
+func remoteMessage(stderr, password []byte) string {
+	var lines []string
+	for line := range strings.Lines(string(stderr)) {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
+		}
+	}
+
+	message := strings.Join(lines, "; ")
+	if len(password) > 0 {
+		message = strings.ReplaceAll(message, string(password), "********")
+	}
+	return message
 }

@@ -179,10 +179,12 @@ func (c *Client) sftpStartError(sess *ssh.Session, stderr *cappedBuffer, err err
 	case <-time.After(sftpStartGrace):
 	}
 
-	detail := strings.TrimSpace(string(stderr.Bytes()))
-	if c.become != nil && len(c.become.password) > 0 {
-		detail = strings.ReplaceAll(detail, string(c.become.password), "********")
+	var password []byte
+	if c.become != nil {
+		password = c.become.password
 	}
+
+	detail := remoteMessage(stderr.Bytes(), password)
 	if detail == "" {
 		return fmt.Errorf("start sftp: %w", err)
 	}
