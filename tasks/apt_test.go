@@ -144,6 +144,7 @@ func TestAptRun(t *testing.T) {
 }
 
 func TestAptCheckModeChangesNothing(t *testing.T) {
+	t.Parallel()
 	f := newFakeApt(t)
 	f.set(t, "status", fakeStatusOld)
 	f.set(t, "status-after", fakeStatusNew)
@@ -164,6 +165,7 @@ func TestAptCheckModeChangesNothing(t *testing.T) {
 }
 
 func TestAptSecondUpdateReportsOK(t *testing.T) {
+	t.Parallel()
 	f := newFakeApt(t)
 	host := f.host(t)
 	task := mustBuildSystemTask(t, "apt", Args{"update_cache": true})

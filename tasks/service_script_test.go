@@ -223,6 +223,7 @@ func TestServiceScriptSyntax(t *testing.T) {
 }
 
 func TestServiceScriptRestartBecomesHealthy(t *testing.T) {
+	t.Parallel()
 	f := newFakeInit(t, true)
 	f.set(t, "healthy-after", "3")
 
@@ -250,6 +251,7 @@ func TestServiceScriptRestartBecomesHealthy(t *testing.T) {
 }
 
 func TestServiceScriptTimesOutWithLog(t *testing.T) {
+	t.Parallel()
 	f := newFakeInit(t, true)
 	start := time.Now()
 
@@ -278,6 +280,7 @@ func TestServiceScriptTimesOutWithLog(t *testing.T) {
 }
 
 func TestServiceScriptActionFails(t *testing.T) {
+	t.Parallel()
 	f := newFakeInit(t, true)
 	f.set(t, "fail-action", "")
 
@@ -296,6 +299,7 @@ func TestServiceScriptActionFails(t *testing.T) {
 }
 
 func TestServiceScriptActionHangs(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("timeout"); err != nil {
 		t.Skip("timeout(1) is not installed")
 	}
@@ -333,6 +337,7 @@ func TestServiceScriptProbe(t *testing.T) {
 }
 
 func TestServiceScriptSysVInit(t *testing.T) {
+	t.Parallel()
 	f := newFakeInit(t, false)
 	writeExecutable(t, filepath.Join(f.initDir, "docker"), fakeInitScript)
 	logLines := ""
@@ -365,6 +370,7 @@ func TestServiceScriptSysVInit(t *testing.T) {
 }
 
 func TestServiceScriptServiceCommand(t *testing.T) {
+	t.Parallel()
 	f := newFakeInit(t, false)
 
 	res := f.run(t, serviceScript(f.config("docker", "start", time.Second, "")))
@@ -377,6 +383,7 @@ func TestServiceScriptServiceCommand(t *testing.T) {
 }
 
 func TestServiceScriptQuotesHealthCmd(t *testing.T) {
+	t.Parallel()
 	f := newFakeInit(t, true)
 	healthCmd := `test "$(printf '%s' 'a b')" = 'a b' && test "$FAKE" != ""`
 

@@ -156,6 +156,7 @@ func TestServiceRun(t *testing.T) {
 }
 
 func TestServiceFailureCarriesLog(t *testing.T) {
+	t.Parallel()
 	f := newFakeInit(t, true)
 	f.set(t, "stay-inactive", "")
 	host := f.host(t)
