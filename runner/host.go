@@ -32,15 +32,20 @@ type hostRun struct {
 
 func (h *hostRun) run(ctx context.Context) report.Host {
 	start := time.Now()
+	h.runHost(ctx)
+	h.result.DurationMS = time.Since(start).Milliseconds()
+	return h.result
+}
+
+func (h *hostRun) runHost(ctx context.Context) {
 	host := h.job.Host
 	h.result = report.Host{Name: host.Name, Address: host.Address, Facts: map[string]any{},
 		Tasks: []report.Task{}}
-	defer func() { h.result.DurationMS = time.Since(start).Milliseconds() }()
 
 	if err := ctx.Err(); err != nil {
 		h.result.Status = report.HostSkipped
 		h.result.Message = "not started: the run was interrupted"
-		return h.result
+		return
 	}
 	h.opts.Observer.HostStarted(host.Name)
 
@@ -48,7 +53,7 @@ func (h *hostRun) run(ctx context.Context) report.Host {
 	if err != nil {
 		h.result.Status = report.HostUnreachable
 		h.result.Message = err.Error()
-		return h.result
+		return
 	}
 	defer conn.Close()
 	h.conn = conn
@@ -57,7 +62,6 @@ func (h *hostRun) run(ctx context.Context) report.Host {
 
 	h.runSteps(ctx)
 	h.finish()
-	return h.result
 }
 
 // runSteps runs the plan's tasks in order, then the handlers still pending. It stops at the

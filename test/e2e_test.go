@@ -82,26 +82,32 @@ func (l *e2eLab) trySSH(host, cmd string) (string, error) {
 	return string(out), nil
 }
 
-// each runs fn for every lab host at once.
-func (l *e2eLab) each(fn func(host string)) {
+// each runs cmd as root on every lab host at once and stops the test if any failed.
+func (l *e2eLab) each(t *testing.T, cmd string) {
+	t.Helper()
 	var wg sync.WaitGroup
 	for _, name := range l.names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fn(name)
+			if _, err := l.trySSH(name, cmd); err != nil {
+				t.Errorf("%s: %s: %v", name, cmd, err)
+			}
 		}()
 	}
 	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
 }
 
 // reset puts every host back to an unhardened state, so the first run has work to do.
+// Earlier tests restart Docker often, so its start rate limit is cleared first.
 func (l *e2eLab) reset(t *testing.T) {
 	t.Helper()
-	l.each(func(host string) {
-		l.ssh(t, host, "rm -f /etc/docker/daemon.json; gpasswd -d alice docker >/dev/null 2>&1; "+
-			"rm -f /var/cache/apt/pkgcache.bin; systemctl restart docker && docker info >/dev/null")
-	})
+	l.each(t, "rm -f /etc/docker/daemon.json; gpasswd -d alice docker >/dev/null 2>&1; "+
+		"rm -f /var/cache/apt/pkgcache.bin; systemctl reset-failed docker; "+
+		"systemctl restart docker && docker info >/dev/null")
 }
 
 // fleetharden builds the binary once per test binary.

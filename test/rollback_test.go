@@ -28,10 +28,8 @@ func TestRollbackWhenDockerCannotStart(t *testing.T) {
 	lab := openE2ELab(t)
 	lab.reset(t)
 	const original = "{\n    \"debug\":   false\n}\n"
-	lab.each(func(host string) {
-		lab.ssh(t, host, "mkdir -p /etc/docker && printf '%s' '"+original+"' > /etc/docker/daemon.json"+
-			" && chmod 600 /etc/docker/daemon.json && systemctl restart docker")
-	})
+	lab.each(t, "mkdir -p /etc/docker && printf '%s' '"+original+"' > /etc/docker/daemon.json"+
+		" && chmod 600 /etc/docker/daemon.json && systemctl reset-failed docker && systemctl restart docker")
 	pb := filepath.Join(t.TempDir(), "broken.yaml")
 	if err := os.WriteFile(pb, []byte(brokenDaemonPlaybook), 0o600); err != nil {
 		t.Fatal(err)
