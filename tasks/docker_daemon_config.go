@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -127,7 +128,7 @@ func (t *daemonConfigTask) Run(ctx context.Context, env *Env) Outcome {
 	if err != nil {
 		return Failed(err)
 	}
-	if sameJSON(old, plan.data) {
+	if plan.repair == "" && sameJSON(old, plan.data) {
 		return OK(plan.message(false))
 	}
 
@@ -147,7 +148,8 @@ type daemonConfigPlan struct {
 	data    []byte
 	set     []string // managed keys whose value changes
 	removed []string // keys deleted from the file
-	note    string   // how the hosts setting is met without the file, or ""
+	note    string   // the -H flags that meet the hosts setting without the file, or ""
+	repair  string   // what makes the current file unreadable for some dockerd, or ""
 }
 
 func (p *daemonConfigPlan) message(changed bool) string {
@@ -157,6 +159,9 @@ func (p *daemonConfigPlan) message(changed bool) string {
 	}
 	if len(p.removed) > 0 {
 		parts = append(parts, strings.Join(p.removed, ", ")+" removed")
+	}
+	if p.repair != "" {
+		parts = append(parts, p.repair)
 	}
 	switch {
 	case !changed:
@@ -198,7 +203,24 @@ func (t *daemonConfigTask) plan(old []byte, cmdline *daemonCommandLine) (*daemon
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", t.path, err)
 	}
+	plan.repair = repairNeeded(old)
 	return plan, nil
+}
+
+// repairNeeded returns what must be fixed in a file that parseJSONObject accepts but
+// dockerd 20.10 cannot read ("invalid character 'ï'" for a byte order mark, "EOF" for a
+// blank file), or "" for a file that needs no repair. Later releases skip the byte order
+// mark, but a rewrite does no harm there.
+func repairNeeded(old []byte) string {
+	switch {
+	case old == nil:
+		return ""
+	case bytes.HasPrefix(old, []byte("\xef\xbb\xbf")):
+		return "byte order mark removed"
+	case len(bytes.TrimSpace(old)) == 0:
+		return "empty file replaced"
+	}
+	return ""
 }
 
 // merge applies remove and settings to current, and leaves hosts to the -H flag when
@@ -258,7 +280,8 @@ func withoutKey(m map[string]any, key string) map[string]any {
 
 // write saves the previous content for undo, then replaces the file atomically, owned by
 // root with mode 0644.
-func (t *daemonConfigTask) write(ctx context.Context, env *Env, prev *transport.File, data []byte) error {
+func (t *daemonConfigTask) write(ctx context.Context, env *Env, prev *transport.File,
+	data []byte) error {
 	if env.Undo != nil {
 		if err := env.Undo.SaveFile(ctx, t.path, prev); err != nil {
 			return fmt.Errorf("save %s for undo: %w", t.path, err)

@@ -149,8 +149,6 @@ func TestDaemonConfigSemanticNoop(t *testing.T) {
 		{"compact", `{"log-opts":{"max-file":"3","max-size":"10m"},"log-driver":"json-file"}`},
 		{"tabs and other order", "{\n\t\"log-driver\" : \"json-file\",\n\t\"log-opts\": " +
 			"{\"max-size\": \"10m\", \"max-file\": \"3\"}\n}"},
-		{"with a byte order mark", "\xef\xbb\xbf" + `{"log-driver":"json-file",` +
-			`"log-opts":{"max-file":"3","max-size":"10m"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,6 +163,36 @@ func TestDaemonConfigSemanticNoop(t *testing.T) {
 			}
 			if len(undo.Records) != 0 {
 				t.Errorf("undo records %v", undo.Records)
+			}
+		})
+	}
+}
+
+func TestDaemonConfigRepairsUnreadableFile(t *testing.T) {
+	setIcc := settingsArgs(map[string]any{"icc": false})
+	removeOnly := tasks.Args{"settings": map[string]any{}, "remove": []string{"debug"}}
+	tests := []struct {
+		name, existing string
+		args           tasks.Args
+		message, want  string
+	}{
+		{"byte order mark", "\xef\xbb\xbf{\"icc\": false}", setIcc, "byte order mark removed",
+			"{\n  \"icc\": false\n}\n"},
+		{"blank file", " \n", removeOnly, "empty file replaced", "{}\n"},
+		{"blank file and a setting", "\n", setIcc, "icc set; empty file replaced",
+			"{\n  \"icc\": false\n}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := daemonHost(tt.existing, debianUnit)
+
+			out, _ := runTask(newDaemonConfig(t, tt.args), h, false)
+
+			if out.Status != tasks.StatusChanged || out.Message != tt.message {
+				t.Errorf("outcome = %s %q, want changed %q", out.Status, out.Message, tt.message)
+			}
+			if got, _ := h.File(daemonJSON); got != tt.want {
+				t.Errorf("daemon.json = %q, want %q", got, tt.want)
 			}
 		})
 	}
