@@ -8,8 +8,9 @@ import (
 // hostsFromFlags decides how a hosts setting is met when dockerd's command line already
 // passes -H. It returns a note when every -H value is fd:// or a unix socket and every
 // requested value is a unix socket: the API is then local only, and hosts must stay out
-// of the file. It fails when a -H value exposes the API over the network. When hosts asks
-// for more than the flags give, it returns "" and the key conflict is reported later.
+// of the file. It fails when a -H value exposes the API over the network. When the hosts
+// setting requests more than the flags give, it returns "" and checkFlagConflicts
+// reports the conflict.
 func hostsFromFlags(requested []any, cl *daemonCommandLine) (string, error) {
 	flags := cl.flagsFor("hosts")
 	if len(flags) == 0 {

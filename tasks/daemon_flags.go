@@ -18,10 +18,10 @@ type daemonFlag struct {
 	Text  string // as written, for messages: "-H fd://"
 }
 
-// daemonCommandLine is how dockerd starts on a host: the flags of its unit's ExecStart,
-// or of the running process when the unit is unknown.
+// daemonCommandLine is the command line dockerd starts with on a host: the flags of its
+// unit's ExecStart, or of the running process when the unit is unknown.
 type daemonCommandLine struct {
-	Source string // "unit docker" or "the running dockerd process"; "" when unknown
+	Source string // "unit docker", "the running dockerd process", or "" when unknown
 	Flags  []daemonFlag
 }
 
@@ -30,7 +30,7 @@ const sectionMarker = "--fleetharden-section--"
 
 // daemonCommandLineScript prints the unit's ExecStart, EnvironmentFiles and Environment
 // properties, then a marker, then the argv of the running dockerd, one word per line.
-// systemctl fails on hosts without systemd as PID 1; the process is the fallback there.
+// systemctl fails on hosts without systemd as PID 1, so the process is the fallback there.
 func daemonCommandLineScript(service string) string {
 	return "systemctl show -p ExecStart -p EnvironmentFiles -p Environment -- " +
 		Quote(service) + " 2>/dev/null; echo " + sectionMarker + "; " +
@@ -39,7 +39,8 @@ func daemonCommandLineScript(service string) string {
 
 // readDaemonCommandLine gathers dockerd's flags with one command, plus one file read for
 // each environment file the unit's ExecStart refers to through a variable.
-func readDaemonCommandLine(ctx context.Context, h Host, service string) (*daemonCommandLine, error) {
+func readDaemonCommandLine(ctx context.Context, h Host, service string) (
+	*daemonCommandLine, error) {
 	script := daemonCommandLineScript(service)
 	res, err := h.Run(ctx, script, nil)
 	if err != nil {
@@ -56,7 +57,8 @@ func readDaemonCommandLine(ctx context.Context, h Host, service string) (*daemon
 		return &daemonCommandLine{Source: "unit " + service, Flags: parseDaemonFlags(argv)}, nil
 	}
 	if argv := strings.Fields(procOut); len(argv) > 0 {
-		return &daemonCommandLine{Source: "the running dockerd process", Flags: parseDaemonFlags(argv)}, nil
+		flags := parseDaemonFlags(argv)
+		return &daemonCommandLine{Source: "the running dockerd process", Flags: flags}, nil
 	}
 	return &daemonCommandLine{}, nil
 }
@@ -237,7 +239,7 @@ func parseDaemonFlags(argv []string) []daemonFlag {
 	return flags
 }
 
-// parseLongFlag parses "--name=value" or "--name"; it reports whether the flag took next
+// parseLongFlag parses "--name=value" or "--name", and reports whether the flag took next
 // as its value.
 func parseLongFlag(word, next string) (daemonFlag, bool) {
 	name, value, hasValue := strings.Cut(word[2:], "=")
@@ -247,7 +249,7 @@ func parseLongFlag(word, next string) (daemonFlag, bool) {
 	return daemonFlag{Name: name, Value: next, Text: word + " " + next}, true
 }
 
-// parseShortFlags parses "-D", "-DH value", "-Hvalue" or "-H=value"; it reports whether
+// parseShortFlags parses "-D", "-DH value", "-Hvalue" or "-H=value", and reports whether
 // the last flag took next as its value.
 func parseShortFlags(word, next string) ([]daemonFlag, bool) {
 	var flags []daemonFlag

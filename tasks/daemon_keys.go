@@ -339,7 +339,8 @@ func coerceUlimit(v any) (any, error) {
 
 // coerceFields checks a mapping whose keys must come from fields, each with its own
 // coercion, and which must contain every key in required.
-func coerceFields(v any, fields map[string]func(any) (any, error), required ...string) (any, error) {
+func coerceFields(v any, fields map[string]func(any) (any, error), required ...string) (
+	any, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("must be a mapping, not %s", describeValue(v))
@@ -364,7 +365,7 @@ func coerceFields(v any, fields map[string]func(any) (any, error), required ...s
 	return out, nil
 }
 
-// coerceObject accepts any mapping whose values JSON can represent; dockerd checks the
+// coerceObject accepts any mapping whose values JSON can represent, since dockerd checks the
 // structure of runtimes and builder itself.
 func coerceObject(v any) (any, error) {
 	if _, ok := v.(map[string]any); !ok {

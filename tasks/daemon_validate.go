@@ -94,7 +94,9 @@ func checkDaemonType(t daemonType, v any) error {
 			return expectJSONMap(inner, func(item any) error { return expectJSON[string](item, "a string") })
 		})
 	case daemonAddressPools:
-		return expectJSONList(v, func(item any) error { return expectJSON[map[string]any](item, "an object") })
+		return expectJSONList(v, func(item any) error {
+			return expectJSON[map[string]any](item, "an object")
+		})
 	case daemonProxies:
 		return expectJSONMap(v, func(item any) error { return expectJSON[string](item, "a string") })
 	default:

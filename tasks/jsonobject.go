@@ -104,9 +104,9 @@ func (o jsonObject) keys() []string {
 	return keys
 }
 
-// mergeJSON merges value into the raw JSON old. When both are objects, the keys of value
-// replace or extend those of old one by one, recursively, and old keeps its order; new
-// keys are appended in sorted order. Anything else replaces old.
+// mergeJSON merges value into the raw JSON old. When both are objects, each key of value
+// replaces or extends the same key of old, recursively. Keys of old keep their order and
+// new keys are appended in sorted order. Any other value replaces old.
 func mergeJSON(old json.RawMessage, value any) (json.RawMessage, error) {
 	m, isMap := value.(map[string]any)
 	if !isMap || !isJSONObject(old) {
@@ -161,7 +161,7 @@ func (o jsonObject) marshal() json.RawMessage {
 }
 
 // render formats o as a file: two-space indentation and a trailing newline. Values keep
-// their tokens byte for byte; only the whitespace between tokens changes.
+// their tokens byte for byte, and only the whitespace between tokens changes.
 func (o jsonObject) render() ([]byte, error) {
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, o.marshal(), "", "  "); err != nil {

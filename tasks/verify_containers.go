@@ -85,7 +85,7 @@ func normalizeCapability(c string) string {
 
 // verifyContainersScript prints docker info, the inspect array of the running
 // containers, daemon.json and dockerd's argv, separated by section markers. It exits 127
-// when docker is missing and with docker's status when the daemon does not answer.
+// when docker is missing and with docker's status when the daemon is unreachable.
 // docker inspect's status is ignored because a container that stops between ps and
 // inspect makes it fail while it still prints the others.
 const verifyContainersScript = "command -v docker >/dev/null 2>&1 || " +
@@ -145,7 +145,7 @@ func (t *verifyContainersTask) Run(ctx context.Context, env *Env) Outcome {
 	return verifyOutcome(checked, ignored, failures)
 }
 
-// dockerState is what one run of verifyContainersScript found on a host.
+// dockerState is the daemon state that one run of verifyContainersScript read.
 type dockerState struct {
 	info          dockerInfo
 	containers    []dockerContainer
