@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fleetharden/fleetharden/playbooks"
+	"github.com/fleetharden/fleetharden/tasks"
 )
 
 func newPlaybookCommand() *cobra.Command {
@@ -22,8 +25,48 @@ func newPlaybookCommand() *cobra.Command {
 			_, err := cmd.OutOrStdout().Write(playbooks.DockerHardening)
 			return err
 		},
-	}, newValidateCommand())
+	}, newValidateCommand(), newKindsCommand())
 	return cmd
+}
+
+func newKindsCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "kinds [KIND...]",
+		Short:   "List the task kinds with their arguments",
+		Example: "  fleetharden playbook kinds\n  fleetharden playbook kinds docker_daemon_config",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			names := args
+			if len(names) == 0 {
+				names = tasks.Kinds()
+			}
+			for _, name := range names {
+				kind, ok := tasks.Lookup(name)
+				if !ok {
+					return badInput(fmt.Errorf("unknown task kind %q: the kinds are %s",
+						name, strings.Join(tasks.Kinds(), ", ")))
+				}
+				writeKind(cmd.OutOrStdout(), kind)
+			}
+			return nil
+		},
+	}
+}
+
+func writeKind(w io.Writer, kind *tasks.Kind) {
+	fmt.Fprintf(w, "%s\n", kind.Name)
+	if kind.Doc != "" {
+		fmt.Fprintf(w, "  %s\n", kind.Doc)
+	}
+	for _, p := range kind.Params {
+		req := "optional"
+		if p.Required {
+			req = "required"
+		} else if p.Default != nil {
+			req = fmt.Sprintf("default %v", p.Default)
+		}
+		fmt.Fprintf(w, "  %-26s %-16s %s. %s\n", p.Name, p.Type, req, p.Doc)
+	}
+	fmt.Fprintln(w)
 }
 
 func newValidateCommand() *cobra.Command {
