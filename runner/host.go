@@ -42,7 +42,7 @@ func (h *hostRun) runHost(ctx context.Context) {
 	h.result = report.Host{Name: host.Name, Address: host.Address, Facts: map[string]any{},
 		Tasks: []report.Task{}}
 
-	if err := ctx.Err(); err != nil {
+	if err := h.opts.Stop.Err(); err != nil {
 		h.result.Status = report.HostSkipped
 		h.result.Message = "not started: the run was interrupted"
 		return
@@ -61,15 +61,15 @@ func (h *hostRun) runHost(ctx context.Context) {
 	h.env = &tasks.Env{Host: conn, Check: h.opts.Check, Facts: h.result.Facts, Undo: h.journal}
 
 	h.runSteps(ctx)
-	h.finish()
+	h.finish(ctx)
 }
 
 // runSteps runs the plan's tasks in order, then the handlers still pending. It stops at the
 // first failure.
 func (h *hostRun) runSteps(ctx context.Context) {
 	for _, step := range h.job.Plan.Steps {
-		if err := ctx.Err(); err != nil {
-			h.failure = fmt.Errorf("stopped before %q: %w", step.Task.Name, err)
+		if err := h.opts.Stop.Err(); err != nil {
+			h.failure = fmt.Errorf("interrupted before task %q", step.Task.Name)
 			return
 		}
 		if step.Task.Kind.Name == "flush_handlers" && step.Skip == "" {
@@ -91,6 +91,10 @@ func (h *hostRun) runHandlers(ctx context.Context) bool {
 	for _, step := range h.job.Plan.Handlers {
 		if !contains(pending, step.Task.Name) {
 			continue
+		}
+		if h.opts.Stop.Err() != nil {
+			h.failure = fmt.Errorf("interrupted before handler %q", step.Task.Name)
+			return false
 		}
 		if !h.runStep(ctx, step, true) {
 			return false
@@ -154,8 +158,10 @@ func (h *hostRun) outcome(ctx context.Context, step playbook.Step) tasks.Outcome
 	return out
 }
 
-// finish sets the host's status, rolling its changes back after a failure.
-func (h *hostRun) finish() {
+// finish sets the host's status, rolling its changes back after a failure. The rollback
+// runs after a gentle stop, but not once ctx is cancelled: the journal on the host then
+// still allows a later rollback.
+func (h *hostRun) finish(ctx context.Context) {
 	if h.failure == nil {
 		h.result.Status = report.HostOK
 		for _, t := range h.result.Tasks {
@@ -176,7 +182,7 @@ func (h *hostRun) finish() {
 		return
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
+	ctx, cancel := context.WithTimeout(ctx, rollbackTimeout)
 	defer cancel()
 	steps, err := h.journal.rollback(ctx)
 	h.result.Rollback = steps

@@ -5,6 +5,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"time"
 
@@ -49,14 +50,43 @@ type Options struct {
 	Check       bool          // report what would change, change nothing
 	Dial        Dialer
 	Observer    Observer
+
+	// Stop, when done, lets the tasks under way finish but starts no new host or task.
+	// Hosts stopped that way roll back. Nil means the ctx given to Run.
+	Stop context.Context
+	// Serial rolls the run out in batches; each batch starts when the previous one ended.
+	Serial []BatchSize
+	// MaxFailPercent stops the rollout after a batch in which more than this share of
+	// hosts did not end ok or changed. A negative value never stops it.
+	MaxFailPercent float64
 }
 
 // Run runs every job, at most opts.Forks at a time, and returns the host results in the
 // order of jobs. A host that fails or cannot be reached does not stop the others. When ctx
-// is cancelled, hosts not yet started are reported skipped, and hosts under way stop after
-// their current task and roll back.
+// is cancelled, tasks under way are cancelled too; see Options.Stop for a gentler stop.
 func Run(ctx context.Context, jobs []Job, opts Options) []report.Host {
+	if opts.Stop == nil {
+		opts.Stop = ctx
+	}
 	results := make([]report.Host, len(jobs))
+	var stopped string
+	for n, b := range batches(len(jobs), opts.Serial) {
+		if stopped != "" {
+			skipAll(results[b[0]:b[1]], jobs[b[0]:b[1]], stopped)
+			continue
+		}
+		runBatch(ctx, jobs[b[0]:b[1]], results[b[0]:b[1]], opts)
+		if failed := countFailed(results[b[0]:b[1]]); opts.MaxFailPercent >= 0 &&
+			float64(failed)*100 > opts.MaxFailPercent*float64(b[1]-b[0]) {
+			stopped = fmt.Sprintf("not started: the rollout stopped after batch %d, in "+
+				"which %d of %d hosts failed (more than --max-fail-percent %g)",
+				n+1, failed, b[1]-b[0], opts.MaxFailPercent)
+		}
+	}
+	return results
+}
+
+func runBatch(ctx context.Context, jobs []Job, results []report.Host, opts Options) {
 	p := pool.New().WithMaxGoroutines(max(opts.Forks, 1))
 	for i, job := range jobs {
 		p.Go(func() {
@@ -66,5 +96,23 @@ func Run(ctx context.Context, jobs []Job, opts Options) []report.Host {
 		})
 	}
 	p.Wait()
-	return results
+}
+
+// skipAll reports hosts the rollout never reached.
+func skipAll(results []report.Host, jobs []Job, reason string) {
+	for i, job := range jobs {
+		results[i] = report.Host{Name: job.Host.Name, Address: job.Host.Address,
+			Status: report.HostSkipped, Message: reason, Facts: map[string]any{},
+			Tasks: []report.Task{}}
+	}
+}
+
+func countFailed(results []report.Host) int {
+	n := 0
+	for _, r := range results {
+		if r.Status != report.HostOK && r.Status != report.HostChanged {
+			n++
+		}
+	}
+	return n
 }

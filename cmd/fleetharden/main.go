@@ -13,10 +13,39 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx := handleSignals(context.Background(), os.Stderr)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
 	os.Exit(exitCode(err, os.Stderr))
+}
+
+type stopKey struct{}
+
+// handleSignals returns a context that is cancelled on the second SIGINT or SIGTERM. The
+// first one only cancels the context that stopContext returns: the run then starts no new
+// host or task, and lets the tasks under way finish or roll back.
+func handleSignals(parent context.Context, stderr io.Writer) context.Context {
+	kill, cancelKill := context.WithCancel(parent)
+	stop, cancelStop := context.WithCancel(kill)
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		fmt.Fprintln(stderr, "\ninterrupted: finishing the tasks under way, then rolling "+
+			"back unfinished hosts; interrupt again to stop at once")
+		cancelStop()
+		<-signals
+		fmt.Fprintln(stderr, "\nstopping at once")
+		cancelKill()
+	}()
+	return context.WithValue(kill, stopKey{}, stop)
+}
+
+// stopContext returns the context that the first interrupt cancels, or ctx itself.
+func stopContext(ctx context.Context) context.Context {
+	if stop, ok := ctx.Value(stopKey{}).(context.Context); ok {
+		return stop
+	}
+	return ctx
 }
 
 // run executes the command line args and returns an error that maps to the exit status.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,6 +13,8 @@ import (
 // runFlags are the flags of run and check.
 type runFlags struct {
 	conn      connFlags
+	serial    string
+	maxFail   float64
 	limit     string
 	forks     int
 	timeout   time.Duration
@@ -33,6 +33,10 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.timeout, "task-timeout", 5*time.Minute, "time limit for one task on one host")
 	fl.StringVar(&f.jsonPath, "json", "", "write the results as JSON to this file (- for stdout)")
 	fl.BoolVar(&f.diff, "diff", false, "show the diff of every file a task changes")
+	fl.StringVar(&f.serial, "serial", "", "roll out in batches: host counts or percentages, "+
+		"such as 1,10%,100%; the last size repeats")
+	fl.Float64Var(&f.maxFail, "max-fail-percent", 100, "stop the rollout after a batch in "+
+		"which more than this percentage of hosts failed")
 	f.conn.register(cmd)
 	cmd.MarkFlagRequired("inventory")
 }
@@ -79,6 +83,13 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	if f.forks < 1 {
 		return badInput(fmt.Errorf("invalid --forks %d: use 1 or more", f.forks))
 	}
+	serial, err := runner.ParseSerial(f.serial)
+	if err != nil {
+		return badInput(fmt.Errorf("--serial: %w", err))
+	}
+	if f.maxFail < 0 || f.maxFail > 100 {
+		return badInput(fmt.Errorf("invalid --max-fail-percent %g: use 0 to 100", f.maxFail))
+	}
 	plan, err := loadPlan(f.inventory, f.limit, args)
 	if err != nil {
 		return err
@@ -94,7 +105,8 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	obs, done := newObserver(cmd, f, len(plan.jobs))
 	res.Hosts = runner.Run(ctx, plan.jobs, runner.Options{
 		RunID: res.RunID, Forks: f.forks, TaskTimeout: f.timeout, Check: f.check,
-		Dial: dial, Observer: obs,
+		Dial: dial, Observer: obs, Stop: stopContext(ctx), Serial: serial,
+		MaxFailPercent: f.maxFail,
 	})
 	done()
 	res.End = time.Now().UTC()
@@ -103,7 +115,12 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	if err := writeResults(cmd, f, res); err != nil {
 		return err
 	}
-	if errors.Is(ctx.Err(), context.Canceled) {
+	if ctx.Err() != nil {
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("run %s stopped at once; "+
+			"hosts it changed keep their journal: undo with fleetharden rollback -i %s --run %s",
+			res.RunID, f.inventory, res.RunID)}
+	}
+	if stopContext(ctx).Err() != nil {
 		return &exitError{code: exitInterrupted, err: fmt.Errorf("run %s interrupted", res.RunID)}
 	}
 	return runExit(res)
