@@ -57,7 +57,7 @@ func (h *hostRun) runHost(ctx context.Context) {
 	}
 	defer conn.Close()
 	h.conn = conn
-	h.journal = newJournal(conn, h.opts.RunID)
+	h.journal = newJournal(conn, h.opts.RunID, host.Name, h.opts.JournalDir)
 	h.env = &tasks.Env{Host: conn, Check: h.opts.Check, Facts: h.result.Facts, Undo: h.journal}
 
 	h.runSteps(ctx)
@@ -169,6 +169,9 @@ func (h *hostRun) finish(ctx context.Context) {
 				h.result.Status = report.HostChanged
 			}
 		}
+		if err := h.journal.setState(ctx, journalDone); err != nil {
+			h.result.Message = "the run succeeded but its journal was not closed: " + err.Error()
+		}
 		return
 	}
 
@@ -189,9 +192,11 @@ func (h *hostRun) finish(ctx context.Context) {
 	if err != nil {
 		h.result.Status = report.HostRollbackFailed
 		h.result.Message = fmt.Sprintf("%s; rollback failed: %v", h.result.Message, err)
+		h.journal.setState(ctx, journalRollbackFailed)
 		return
 	}
 	h.result.Status = report.HostRolledBack
+	h.journal.setState(ctx, journalRolledBack)
 }
 
 func contains(list []string, s string) bool {

@@ -2,11 +2,15 @@ package runner
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +23,14 @@ import (
 // it changed, on every host, readable by root only.
 const JournalDir = "/var/lib/fleetharden/runs"
 
+// The states of a run's journal on a host.
+const (
+	journalRunning        = "running"
+	journalDone           = "done"
+	journalRolledBack     = "rolled_back"
+	journalRollbackFailed = "rollback_failed"
+)
+
 // record is one undo step, in the order the changes were made.
 type record struct {
 	Op      string             `json:"op"` // file, group, member or service
@@ -26,13 +38,25 @@ type record struct {
 	Existed bool               `json:"existed,omitempty"`
 	Meta    transport.FileMeta `json:"meta,omitempty"`
 	Backup  string             `json:"backup,omitempty"` // copy of the old content on the host
-	Group   string             `json:"group,omitempty"`
-	User    string             `json:"user,omitempty"`
-	Service string             `json:"service,omitempty"`
-	Health  string             `json:"health_cmd,omitempty"`
-	Timeout time.Duration      `json:"timeout,omitempty"`
+	// After is the SHA-256 of the file as the run left it, so a later rollback can tell
+	// whether someone changed it since.
+	After   string        `json:"after_sha256,omitempty"`
+	Group   string        `json:"group,omitempty"`
+	User    string        `json:"user,omitempty"`
+	Service string        `json:"service,omitempty"`
+	Health  string        `json:"health_cmd,omitempty"`
+	Timeout time.Duration `json:"timeout,omitempty"`
+	// Prev is the old content. It is kept in the operator's copy of the journal; the host
+	// keeps it in the Backup file instead.
+	Prev []byte `json:"prev,omitempty"`
+}
 
-	prev []byte
+// journalDoc is the journal as stored, on the host and on the operator's machine.
+type journalDoc struct {
+	RunID   string   `json:"run_id"`
+	Host    string   `json:"host"`
+	State   string   `json:"state"`
+	Records []record `json:"records"`
 }
 
 // journal implements tasks.Undo for one host. It keeps each record in memory and on the
@@ -40,6 +64,8 @@ type record struct {
 type journal struct {
 	conn    Conn
 	dir     string
+	doc     journalDoc
+	local   string // the operator's copy, or ""
 	mu      sync.Mutex
 	records []record
 	err     error // the first failure to write the journal on the host
@@ -47,8 +73,13 @@ type journal struct {
 
 var _ tasks.Undo = (*journal)(nil)
 
-func newJournal(conn Conn, runID string) *journal {
-	return &journal{conn: conn, dir: path.Join(JournalDir, runID)}
+func newJournal(conn Conn, runID, host, localDir string) *journal {
+	j := &journal{conn: conn, dir: path.Join(JournalDir, runID),
+		doc: journalDoc{RunID: runID, Host: host, State: journalRunning}}
+	if localDir != "" {
+		j.local = filepath.Join(localDir, host+".json")
+	}
+	return j
 }
 
 func (j *journal) empty() bool {
@@ -62,7 +93,7 @@ func (j *journal) empty() bool {
 func (j *journal) SaveFile(ctx context.Context, p string, prev *transport.File) error {
 	r := record{Op: "file", Path: p}
 	if prev != nil {
-		r.Existed, r.Meta, r.prev = true, prev.Meta, prev.Data
+		r.Existed, r.Meta, r.Prev = true, prev.Meta, prev.Data
 	}
 
 	j.mu.Lock()
@@ -73,7 +104,7 @@ func (j *journal) SaveFile(ctx context.Context, p string, prev *transport.File) 
 		if err := j.ensureDir(ctx); err != nil {
 			return err
 		}
-		err := j.conn.WriteFile(ctx, r.Backup, r.prev, transport.FileMeta{Mode: 0o600})
+		err := j.conn.WriteFile(ctx, r.Backup, r.Prev, transport.FileMeta{Mode: 0o600})
 		if err != nil {
 			return fmt.Errorf("keep a copy of %s: %w", p, err)
 		}
@@ -113,12 +144,26 @@ func (j *journal) ensureDir(ctx context.Context) error {
 	return nil
 }
 
-// persist writes the records to the host. The caller holds j.mu.
+// persist writes the records to the host, and to the operator's copy. The caller holds
+// j.mu.
 func (j *journal) persist(ctx context.Context) error {
+	j.doc.Records = j.records
+	if j.local != "" {
+		if err := writeLocal(j.local, j.doc); err != nil {
+			return err
+		}
+	}
+
 	if err := j.ensureDir(ctx); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(j.records, "", "  ")
+	onHost := j.doc
+	onHost.Records = make([]record, len(j.records))
+	for i, r := range j.records {
+		r.Prev = nil
+		onHost.Records[i] = r
+	}
+	data, err := json.MarshalIndent(onHost, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode journal: %w", err)
 	}
@@ -127,6 +172,56 @@ func (j *journal) persist(ctx context.Context) error {
 		return fmt.Errorf("write journal %s: %w", file, err)
 	}
 	return nil
+}
+
+// writeLocal saves the operator's copy of a journal, readable by the operator only.
+func writeLocal(file string, doc journalDoc) error {
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode journal: %w", err)
+	}
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("write journal copy: %w", err)
+	}
+	return os.Rename(tmp, file)
+}
+
+// setState records how the run ended on the host. For a run that ended well it also
+// stores the hash of each file as the run left it.
+func (j *journal) setState(ctx context.Context, state string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.records) == 0 {
+		return nil
+	}
+	if state == journalDone {
+		for i, r := range j.records {
+			if r.Op != "file" {
+				continue
+			}
+			sum, err := fileHash(ctx, j.conn, r.Path)
+			if err != nil {
+				return err
+			}
+			j.records[i].After = sum
+		}
+	}
+	j.doc.State = state
+	return j.persist(ctx)
+}
+
+// fileHash returns the hex SHA-256 of a file's content, or "absent".
+func fileHash(ctx context.Context, conn tasks.Host, p string) (string, error) {
+	f, err := conn.ReadFile(ctx, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "absent", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", p, err)
+	}
+	sum := sha256.Sum256(f.Data)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // rollback undoes the records in reverse order, then restarts the services the run
@@ -175,7 +270,7 @@ func (j *journal) undo(ctx context.Context, r record) (string, error) {
 			}
 			return "remove " + r.Path, err
 		}
-		return "restore " + r.Path, j.conn.WriteFile(ctx, r.Path, r.prev, r.Meta)
+		return "restore " + r.Path, j.conn.WriteFile(ctx, r.Path, r.Prev, r.Meta)
 	case "group":
 		return "delete group " + r.Group, j.command(ctx, "groupdel "+tasks.Quote(r.Group))
 	case "member":

@@ -50,6 +50,9 @@ type Options struct {
 	Check       bool          // report what would change, change nothing
 	Dial        Dialer
 	Observer    Observer
+	// JournalDir, when set, is a local directory that receives a copy of each host's undo
+	// journal, old file contents included.
+	JournalDir string
 
 	// Stop, when done, lets the tasks under way finish but starts no new host or task.
 	// Hosts stopped that way roll back. Nil means the ctx given to Run.

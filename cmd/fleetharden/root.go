@@ -37,7 +37,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	})
 
 	root.AddCommand(newRunCommand(), newCheckCommand(), newInventoryCommand(),
-		newPlaybookCommand(), newVersionCommand())
+		newPlaybookCommand(), newRollbackCommand(), newRunsCommand(), newVersionCommand())
 	return root
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -101,17 +102,31 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 
 	ctx := cmd.Context()
 	res := &report.Run{RunID: newRunID(), Playbook: plan.playbook.File,
-		Inventory: plan.inventory.File, Check: f.check, Start: time.Now().UTC()}
+		Inventory: plan.inventory.File, Check: f.check, Start: time.Now().UTC(),
+		Hosts: []report.Host{}}
+	records, err := runDir(res.RunID)
+	if err != nil {
+		return err
+	}
+	// Written before any host is contacted, so the run is listed even if this process
+	// is killed.
+	if err := res.WriteJSON(filepath.Join(records, "results.json"), nil); err != nil {
+		return err
+	}
+
 	obs, done := newObserver(cmd, f, len(plan.jobs))
 	res.Hosts = runner.Run(ctx, plan.jobs, runner.Options{
 		RunID: res.RunID, Forks: f.forks, TaskTimeout: f.timeout, Check: f.check,
 		Dial: dial, Observer: obs, Stop: stopContext(ctx), Serial: serial,
-		MaxFailPercent: f.maxFail,
+		MaxFailPercent: f.maxFail, JournalDir: filepath.Join(records, "journal"),
 	})
 	done()
 	res.End = time.Now().UTC()
 	res.Summarize()
 
+	if err := res.WriteJSON(filepath.Join(records, "results.json"), nil); err != nil {
+		return err
+	}
 	if err := writeResults(cmd, f, res); err != nil {
 		return err
 	}

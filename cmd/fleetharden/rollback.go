@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetharden/fleetharden/inventory"
+	"github.com/fleetharden/fleetharden/report"
+	"github.com/fleetharden/fleetharden/runner"
+)
+
+func newRollbackCommand() *cobra.Command {
+	f := &runFlags{}
+	var runID string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "rollback -i INVENTORY --run RUN_ID",
+		Short: "Restore every host to its state before an earlier run",
+		Long: "Undo the changes of an earlier run on every host, from the journal that run\n" +
+			"left on each host. It works after fleetharden was killed in the middle of the\n" +
+			"run. A host already rolled back is left alone. A host on which a file the run\n" +
+			"wrote has changed again since is reported and left alone unless --force is given.\n" +
+			"`fleetharden runs` lists the run ids.",
+		Example: "  fleetharden rollback -i inventory.yaml --run 20261204T153012Z-3fa2c1",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return rollbackRun(cmd, f, runID, force)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file")
+	fl.StringVarP(&f.limit, "limit", "l", "", "hosts and groups to roll back: names or globs")
+	fl.IntVarP(&f.forks, "forks", "f", 100, "number of hosts worked on at once")
+	fl.StringVar(&f.jsonPath, "json", "", "write the results as JSON to this file (- for stdout)")
+	fl.StringVar(&runID, "run", "", "id of the run to undo, as `fleetharden runs` lists it")
+	fl.BoolVar(&force, "force", false, "also restore files changed again since that run")
+	f.conn.register(cmd)
+	cmd.MarkFlagRequired("inventory")
+	cmd.MarkFlagRequired("run")
+	return cmd
+}
+
+func rollbackRun(cmd *cobra.Command, f *runFlags, runID string, force bool) error {
+	inv, err := inventory.Load(f.inventory)
+	if err != nil {
+		return badInput(err)
+	}
+	hosts, err := inv.Select(f.limit)
+	if err != nil {
+		return badInput(err)
+	}
+	dial, err := f.conn.dialer(cmd)
+	if err != nil {
+		return err
+	}
+
+	res := &report.Run{RunID: runID, Playbook: "rollback", Inventory: inv.File,
+		Start: time.Now().UTC()}
+	obs, done := newObserver(cmd, f, len(hosts))
+	res.Hosts = runner.Rollback(cmd.Context(), hosts, runner.RollbackOptions{
+		RunID: runID, Forks: f.forks, Force: force, Dial: dial, Observer: obs,
+	})
+	done()
+	res.End = time.Now().UTC()
+	res.Summarize()
+	if err := writeResults(cmd, f, res); err != nil {
+		return err
+	}
+	return rollbackExit(res.Summary)
+}
+
+// rollbackExit maps a rollback's outcome to the exit status: here rolled_back is success.
+func rollbackExit(s report.Summary) error {
+	switch {
+	case s.RollbackFailed > 0:
+		return &exitError{code: exitRollbackFailed}
+	case s.Failed > 0:
+		return &exitError{code: exitFailed, err: fmt.Errorf("%d hosts were not rolled back", s.Failed)}
+	case s.Unreachable > 0:
+		return &exitError{code: exitUnreachable}
+	}
+	return nil
+}

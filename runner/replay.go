@@ -1,0 +1,152 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/fleetharden/fleetharden/inventory"
+	"github.com/fleetharden/fleetharden/report"
+)
+
+// RollbackOptions control the rollback of an earlier run.
+type RollbackOptions struct {
+	RunID    string
+	Forks    int
+	Force    bool // undo files that changed again since the run
+	Dial     Dialer
+	Observer Observer
+}
+
+// Rollback restores every host to its state before the run opts.RunID, from the journal
+// that run left on the host. It works after fleetharden was killed in the middle of the
+// run, does nothing on a host already rolled back, and without Force fails a host on which
+// a file the run wrote has changed again since.
+func Rollback(ctx context.Context, hosts []*inventory.Host, opts RollbackOptions) []report.Host {
+	results := make([]report.Host, len(hosts))
+	p := pool.New().WithMaxGoroutines(max(opts.Forks, 1))
+	for i, h := range hosts {
+		p.Go(func() {
+			opts.Observer.HostStarted(h.Name)
+			start := time.Now()
+			results[i] = rollbackHost(ctx, h, opts)
+			results[i].DurationMS = time.Since(start).Milliseconds()
+			opts.Observer.HostDone(results[i])
+		})
+	}
+	p.Wait()
+	return results
+}
+
+func rollbackHost(ctx context.Context, h *inventory.Host, opts RollbackOptions) report.Host {
+	res := report.Host{Name: h.Name, Address: h.Address, Facts: map[string]any{},
+		Tasks: []report.Task{}}
+	conn, err := opts.Dial(ctx, h)
+	if err != nil {
+		res.Status, res.Message = report.HostUnreachable, err.Error()
+		return res
+	}
+	defer conn.Close()
+
+	j, err := loadJournal(ctx, conn, opts.RunID, h.Name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		res.Status, res.Message = report.HostOK, "run "+opts.RunID+" changed nothing here"
+		return res
+	case err != nil:
+		res.Status, res.Message = report.HostFailed, err.Error()
+		return res
+	case j.doc.State == journalRolledBack:
+		res.Status, res.Message = report.HostOK, "already rolled back"
+		return res
+	}
+
+	if changed, err := j.changedSince(ctx); err != nil || (len(changed) > 0 && !opts.Force) {
+		res.Status = report.HostFailed
+		res.Message = fmt.Sprintf("changed again since run %s: %v; rerun with --force to "+
+			"restore the content from before that run anyway", opts.RunID, changed)
+		if err != nil {
+			res.Message = err.Error()
+		}
+		return res
+	}
+
+	steps, err := j.rollback(ctx)
+	res.Rollback = steps
+	if err != nil {
+		res.Status, res.Message = report.HostRollbackFailed, err.Error()
+		j.setState(ctx, journalRollbackFailed)
+		return res
+	}
+	res.Status = report.HostRolledBack
+	if err := j.setState(ctx, journalRolledBack); err != nil {
+		res.Message = "rolled back, but the journal was not updated: " + err.Error()
+	}
+	return res
+}
+
+// loadJournal reads a run's journal from the host, with the old file contents it points
+// to.
+func loadJournal(ctx context.Context, conn Conn, runID, host string) (*journal, error) {
+	if !validRunID(runID) {
+		return nil, fmt.Errorf("invalid run id %q: it looks like 20261204T153012Z-3fa2c1", runID)
+	}
+	j := newJournal(conn, runID, host, "")
+	f, err := conn.ReadFile(ctx, path.Join(j.dir, "journal.json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(f.Data, &j.doc); err != nil {
+		return nil, fmt.Errorf("read journal of run %s: %w", runID, err)
+	}
+	j.records = j.doc.Records
+	for i, r := range j.records {
+		if r.Op != "file" || !r.Existed {
+			continue
+		}
+		b, err := conn.ReadFile(ctx, r.Backup)
+		if err != nil {
+			return nil, fmt.Errorf("read the saved copy of %s: %w", r.Path, err)
+		}
+		j.records[i].Prev = b.Data
+	}
+	return j, nil
+}
+
+// changedSince lists the files whose content differs from how the run left them. A file
+// without a recorded hash was being written when the run stopped, and counts as the run's.
+func (j *journal) changedSince(ctx context.Context) ([]string, error) {
+	var changed []string
+	for _, r := range j.records {
+		if r.Op != "file" || r.After == "" {
+			continue
+		}
+		sum, err := fileHash(ctx, j.conn, r.Path)
+		if err != nil {
+			return nil, err
+		}
+		if sum != r.After {
+			changed = append(changed, r.Path)
+		}
+	}
+	return changed, nil
+}
+
+// validRunID reports whether id has the form newRunID produces, so it is safe in a path.
+func validRunID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
