@@ -13,9 +13,9 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 )
 
-// Passphrases asks for the passphrases of encrypted private keys and caches
-// the answers, and the keys they decrypt, for the rest of the run. One value
-// is shared by every Dial of a run, so each key file is asked for and
+// Passphrases prompts for the passphrases of encrypted private keys and
+// caches them, and the keys they decrypt, for the rest of the run. One value
+// is shared by every Dial of a run, so each key file is prompted for and
 // decrypted at most once however many hosts use it. It is safe for
 // concurrent use.
 type Passphrases struct {

@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// sftpServerPaths are where Linux distributions install OpenSSH's
-// sftp-server: Debian and Ubuntu, Fedora and RHEL, Arch, and older layouts.
-// Tests prepend a stand-in.
+// sftpServerPaths lists the install paths of OpenSSH's sftp-server on Linux
+// distributions: Debian and Ubuntu, Fedora and RHEL, Arch, and older
+// layouts. Tests prepend a stand-in.
 var sftpServerPaths = []string{
 	"/usr/lib/openssh/sftp-server",
 	"/usr/libexec/openssh/sftp-server",
@@ -18,7 +18,7 @@ var sftpServerPaths = []string{
 	"/usr/libexec/sftp-server",
 }
 
-// become is how a Client reaches root through sudo.
+// become is the sudo setup of a Client, found by the probe at Dial.
 type become struct {
 	password   []byte // nil when sudo needs none
 	sftpServer string // "" when none of sftpServerPaths is executable
@@ -26,9 +26,9 @@ type become struct {
 
 // sudo returns the line that runs command as root, and the password line to
 // write to its standard input first, if any. The password goes only to
-// sudo's standard input: -S reads it there, an empty -p prompt keeps stderr
-// clean, and -k makes sudo ask every time, so a cached credential can never
-// leave the password line unread on the command's input.
+// sudo's standard input, where -S reads it, and an empty -p prompt keeps
+// stderr clean. The -k option makes sudo read the password every time, so a
+// cached credential cannot leave the password line on the command's input.
 func (b *become) sudo(command string) (string, []byte) {
 	if b.password == nil {
 		return "sudo -n -- " + command, nil

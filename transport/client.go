@@ -4,16 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 )
 
-// keepaliveInterval is how often a Client sends keepalive@openssh.com.
-// Tests shorten it.
-var keepaliveInterval = 15 * time.Second
+// defaultKeepaliveInterval is the interval between keepalive@openssh.com
+// requests, as in the ServerAliveInterval that OpenSSH users often set.
+const defaultKeepaliveInterval = 15 * time.Second
 
 // keepaliveMaxMissed is how many intervals a keepalive may go unanswered
 // before the connection counts as dead, as ServerAliveCountMax does in
@@ -40,7 +42,9 @@ type Client struct {
 	closing   chan struct{} // closed by Close
 	closeOnce sync.Once
 	lost      chan struct{} // closed when the connection ends
-	lostErr   error         // why it ended; set before lost is closed
+	lostErr   error         // cause of the end, set before lost is closed
+
+	keepaliveErr atomic.Pointer[error] // set when keepalives went unanswered
 }
 
 // Dial connects to the host of cfg, checks its host key, logs in and, with
@@ -83,8 +87,13 @@ func newClient(cfg *Config, conn *ssh.Client) *Client {
 		lost:    make(chan struct{}),
 	}
 
+	interval := cfg.keepaliveInterval
+	if interval == 0 {
+		interval = defaultKeepaliveInterval
+	}
+
 	go c.watch()
-	go c.keepalive(keepaliveInterval)
+	go c.keepalive(interval)
 	return c
 }
 
@@ -101,8 +110,8 @@ func (c *Client) Close() error {
 		close(c.closing)
 		err = c.conn.Close()
 
-		// The connection is closed first, so closing a stuck SFTP session
-		// cannot block.
+		// Closing the connection first ends the SFTP client's reads, so its
+		// Close returns even when the server is stuck.
 		c.sftpMu.Lock()
 		if c.sftp != nil {
 			c.sftp.client.Close()
@@ -120,7 +129,10 @@ func (c *Client) Close() error {
 // watch records why the connection ended.
 func (c *Client) watch() {
 	err := c.conn.Wait()
-	if err == nil {
+	if cause := c.keepaliveErr.Load(); cause != nil {
+		err = *cause
+	}
+	if err == nil || errors.Is(err, io.EOF) {
 		err = errors.New("connection closed by the server")
 	}
 
@@ -148,7 +160,10 @@ func (c *Client) keepalive(interval time.Duration) {
 			return
 		}
 
-		if !c.ping(interval * keepaliveMaxMissed) {
+		timeout := interval * keepaliveMaxMissed
+		if !c.ping(timeout) {
+			err := fmt.Errorf("no reply to keepalive within %v: %w", timeout, ErrTimeout)
+			c.keepaliveErr.Store(&err)
 			c.conn.Close()
 			return
 		}

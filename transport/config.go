@@ -19,11 +19,13 @@ type Config struct {
 	User           string        // login user
 	IdentityFiles  []string      // private keys to try, in order
 	Agent          bool          // also try ssh-agent via SSH_AUTH_SOCK
-	Passphrases    *Passphrases  // shared across hosts: asks once per key file per run
+	Passphrases    *Passphrases  // shared across hosts: prompts once per key file per run
 	HostKeys       *KnownHosts   // required
 	ConnectTimeout time.Duration // TCP connect + handshake + auth; 0 means 10s
 	Become         bool          // run commands and file operations as root via sudo
 	BecomePassword []byte        // nil when sudo needs no password
+
+	keepaliveInterval time.Duration // 0 means 15s; tests shorten it
 }
 
 // validate reports the first missing required field.

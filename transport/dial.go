@@ -67,9 +67,9 @@ func handshake(ctx context.Context, conn net.Conn, addr string, cfg *Config,
 }
 
 // classifyHandshake adds a sentinel to handshake failures that x/crypto/ssh
-// reports only as text: no common host key algorithm when the known keys
-// restricted them, which means the recorded keys are gone, and any failure
-// after the host key was accepted, which is authentication.
+// reports only as text. When the known keys restricted the host key
+// algorithms and none is common, the recorded keys are gone, which is
+// ErrHostKeyChanged. Any failure after the host key was accepted is ErrAuth.
 func classifyHandshake(err error, keyChecked bool, hostKeyAlgos []string,
 	creds *credentials) error {
 	var netErr net.Error

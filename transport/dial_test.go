@@ -31,6 +31,7 @@ func TestDialRunsCommand(t *testing.T) {
 }
 
 func TestDialEncryptedKeyAsksOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	keyFile, pub := sshtest.NewClientKey(t, []byte("correct horse"))
 	f.srv.Authorize(pub)
@@ -65,6 +66,7 @@ func TestDialEncryptedKeyAsksOnce(t *testing.T) {
 }
 
 func TestDialWrongPassphrase(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	keyFile, pub := sshtest.NewClientKey(t, []byte("right"))
 	f.srv.Authorize(pub)
@@ -86,6 +88,7 @@ func TestDialWrongPassphrase(t *testing.T) {
 }
 
 func TestDialEncryptedKeyWithoutPrompt(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	keyFile, _ := sshtest.NewClientKey(t, []byte("secret"))
 	f.cfg.IdentityFiles = []string{keyFile}
@@ -305,19 +308,39 @@ func TestClientSharesOneConnection(t *testing.T) {
 	}
 }
 
-func TestKeepaliveDetectsDeadHost(t *testing.T) {
+func TestKeepaliveKeepsConnection(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
+	f.cfg.keepaliveInterval = 250 * time.Millisecond
+	c := f.dial(t)
+
+	time.Sleep(2 * time.Second)
+
+	select {
+	case <-c.lost:
+		t.Fatalf("connection lost while the server replied to keepalives: %v", c.lostErr)
+	default:
+	}
+	run(t, c, "true", nil)
+}
+
+func TestKeepaliveDetectsDeadHost(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.cfg.keepaliveInterval = 300 * time.Millisecond
 	c := f.dial(t)
 	f.srv.IgnoreKeepalives(true)
 
 	select {
 	case <-c.lost:
-	case <-time.After(10 * keepaliveInterval * keepaliveMaxMissed):
+	case <-time.After(10 * f.cfg.keepaliveInterval * keepaliveMaxMissed):
 		t.Fatal("connection still up after keepalives went unanswered")
 	}
 
 	_, err := c.Run(context.Background(), "true", nil)
 	wantErr(t, err, ErrUnreachable)
+	wantErr(t, err, ErrTimeout)
+	wantContains(t, err, "keepalive")
 }
 
 func TestRunAfterConnectionDropped(t *testing.T) {

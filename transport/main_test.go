@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/pkg/sftp"
 )
@@ -18,10 +17,6 @@ func TestMain(m *testing.M) {
 	if os.Getenv(sftpServerEnv) == "1" {
 		os.Exit(serveSFTPOnStdio())
 	}
-
-	// Short keepalives make the dead-host test fast and keep the keepalive
-	// path busy in every other test.
-	keepaliveInterval = 300 * time.Millisecond
 
 	dir, err := installSFTPServer()
 	if err != nil {

@@ -61,9 +61,9 @@ func withCLocale(script string) string {
 // exec runs line on a new session, writing prefix and then stdin to its
 // standard input. It returns ctx.Err() when ctx ends first.
 //
-// NOTE: SIGTERM on cancel reaches only the process that sshd started (the
-// shell, or sudo, which relays it); children of a shell running a compound
-// command can outlive the cancel.
+// NOTE: SIGTERM on cancel reaches only the process that sshd started, which
+// is the login shell or sudo, and sudo relays it to its command. Children of
+// a shell that runs a compound command can outlive the cancel.
 func (c *Client) exec(ctx context.Context, line string, prefix, stdin []byte) (Result, error) {
 	sess, err := await(ctx, c.conn.NewSession, closeSession)
 	if err != nil {
@@ -121,8 +121,9 @@ func shellQuote(s string) string {
 }
 
 // cappedBuffer keeps the first max bytes written to it and counts the rest.
-// Writes never fail, so the remote side is never blocked by a full buffer.
-// It is safe for concurrent use.
+// Write reports success for dropped bytes too, so the SSH library keeps
+// reading the channel and the cap never stalls the remote command. It is
+// safe for concurrent use.
 type cappedBuffer struct {
 	mu      sync.Mutex
 	buf     []byte

@@ -27,7 +27,9 @@ type sftpSession struct {
 // next file operation starts a new one.
 //
 // NOTE: a cancelled operation also fails the other file operations in
-// flight on this connection, because they share the session.
+// flight on this connection, because they share the session. A request
+// already sent when ctx ends may still take effect, so a cancelled WriteFile
+// can have replaced the file, though never partly.
 func withSFTP[T any](ctx context.Context, c *Client, op string,
 	fn func(*sftp.Client) (T, error)) (T, error) {
 	var zero T
@@ -37,7 +39,7 @@ func withSFTP[T any](ctx context.Context, c *Client, op string,
 	}
 
 	value, err := await(ctx, func() (T, error) { return fn(s.client) }, nil)
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
 		c.dropSFTP(s)
 	}
 	if err != nil {
@@ -70,7 +72,8 @@ func (c *Client) sftpSession(ctx context.Context) (*sftpSession, error) {
 	return s, nil
 }
 
-// dropSFTP closes s and forgets it, unless a newer session replaced it.
+// dropSFTP closes s and clears the client's reference to it, unless a newer
+// session replaced it.
 func (c *Client) dropSFTP(s *sftpSession) {
 	c.sftpMu.Lock()
 	if c.sftp == s {
@@ -131,9 +134,10 @@ func (c *Client) startSFTPOn(ctx context.Context, sess *ssh.Session) (*sftp.Clie
 	return client, nil
 }
 
-// requestSFTP asks the server to run an SFTP server on sess. With Become
-// and a password, the password line goes first on standard input: sudo
-// reads it up to the newline and leaves the rest to sftp-server.
+// requestSFTP requests an SFTP server on sess. With Become and a password,
+// the password line goes first on standard input. sudo reads it byte by byte
+// up to the newline and leaves the rest to sftp-server, as the lab tests
+// check with sudo 1.9 on Debian 12.
 func (c *Client) requestSFTP(ctx context.Context, sess *ssh.Session, stdin io.Writer) error {
 	if c.become == nil {
 		_, err := await(ctx, func() (struct{}, error) {

@@ -1,7 +1,7 @@
 // Package sshtest runs an in-process SSH server on the loopback interface for
 // tests of package transport. It runs exec requests with /bin/sh -c as the
-// current user, serves the "sftp" subsystem from the local file system, and
-// can misbehave on request: stay silent, delay the handshake, change its
+// current user and serves the "sftp" subsystem from the local file system.
+// Tests can make it misbehave: stay silent, delay the handshake, change its
 // host key, reject every key, ignore keepalives or drop its connections.
 package sshtest
 
@@ -326,8 +326,9 @@ func (s *Server) checkKey(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissio
 	return &ssh.Permissions{}, nil
 }
 
-// answerGlobal answers global requests, keepalives included, with failure,
-// as OpenSSH does for requests it does not know, or leaves them unanswered.
+// answerGlobal replies failure to global requests, keepalives included, as
+// OpenSSH does for request types it does not implement. With
+// IgnoreKeepalives it sends no reply at all.
 func (s *Server) answerGlobal(reqs <-chan *ssh.Request) {
 	for req := range reqs {
 		s.mu.Lock()
