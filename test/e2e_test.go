@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 // e2eLab is a running lab: its state directory, inventory and hosts.
 type e2eLab struct {
 	dir   string
+	state string // FLEETHARDEN_STATE_DIR of the runs, one per test
 	hosts map[string]e2eHost // inventory name -> connection
 	names []string
 }
@@ -47,10 +49,11 @@ func openE2ELab(t *testing.T) *e2eLab {
 	if err := yaml.Unmarshal(data, &inv); err != nil {
 		t.Fatalf("parse lab inventory: %v", err)
 	}
-	lab := &e2eLab{dir: dir, hosts: inv.Groups["lab"].Hosts}
+	lab := &e2eLab{dir: dir, hosts: inv.Groups["lab"].Hosts, state: t.TempDir()}
 	for name := range lab.hosts {
 		lab.names = append(lab.names, name)
 	}
+	sort.Strings(lab.names)
 	if len(lab.names) < 3 {
 		t.Fatalf("lab has %d hosts, the end-to-end suite needs 3", len(lab.names))
 	}
@@ -157,6 +160,7 @@ func (l *e2eLab) run(t *testing.T, args ...string) e2eRun {
 	jsonPath := filepath.Join(t.TempDir(), "results.json")
 	args = append(args, "--known-hosts", filepath.Join(l.dir, "known_hosts"), "--json", jsonPath)
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "FLEETHARDEN_STATE_DIR="+l.state)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
