@@ -40,8 +40,8 @@ type signerResult struct {
 }
 
 // NewPassphrases returns a cache that calls prompt the first time the
-// passphrase of a key file is needed. A nil prompt makes every encrypted key
-// an error.
+// passphrase of a key file is needed. A nil prompt, like the zero
+// Passphrases, makes every encrypted key an error.
 func NewPassphrases(prompt func(keyFile string) ([]byte, error)) *Passphrases {
 	return &Passphrases{
 		prompt:  prompt,
@@ -58,6 +58,9 @@ func (p *Passphrases) Get(keyFile string) ([]byte, error) {
 
 	if a, ok := p.answers[keyFile]; ok {
 		return a.passphrase, a.err
+	}
+	if p.answers == nil {
+		p.answers = make(map[string]passphraseAnswer)
 	}
 
 	if p.prompt == nil {
@@ -81,6 +84,9 @@ func (p *Passphrases) signer(keyFile string) (ssh.Signer, error) {
 
 	if r, ok := p.signers[keyFile]; ok {
 		return r.signer, r.err
+	}
+	if p.signers == nil {
+		p.signers = make(map[string]signerResult)
 	}
 
 	signer, err := loadSigner(keyFile, p)

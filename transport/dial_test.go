@@ -369,3 +369,11 @@ func TestRunAfterClose(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+func TestPassphrasesZeroValue(t *testing.T) {
+	var p Passphrases
+
+	_, err := p.Get("/keys/id_ed25519")
+
+	wantContains(t, err, "/keys/id_ed25519", "no passphrase prompt")
+}

@@ -21,7 +21,7 @@ import (
 // The lab tests run against the real Debian hosts of test/lab. Set
 // FLEETHARDEN_LAB to the lab's state directory, which contains
 // inventory.yaml, known_hosts, id_ed25519 and become-pass. Each host has the
-// users fleet, with passwordless sudo, and fleetpw, whose sudo asks for the
+// users fleet, with passwordless sudo, and fleetpw, whose sudo requires the
 // password in become-pass.
 
 // labHost is one host of the lab inventory.
@@ -54,7 +54,8 @@ func openLab(t *testing.T) *lab {
 			Hosts map[string]labHost `yaml:"hosts"`
 		} `yaml:"groups"`
 	}
-	if err := yaml.Unmarshal([]byte(readLocal(t, filepath.Join(dir, "inventory.yaml"))), &inv); err != nil {
+	inventory := readLocal(t, filepath.Join(dir, "inventory.yaml"))
+	if err := yaml.Unmarshal([]byte(inventory), &inv); err != nil {
 		t.Fatalf("parse lab inventory: %v", err)
 	}
 
