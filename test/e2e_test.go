@@ -20,7 +20,7 @@ import (
 // e2eLab is a running lab: its state directory, inventory and hosts.
 type e2eLab struct {
 	dir   string
-	state string // FLEETHARDEN_STATE_DIR of the runs, one per test
+	state string             // FLEETHARDEN_STATE_DIR of the runs, one per test
 	hosts map[string]e2eHost // inventory name -> connection
 	names []string
 }
