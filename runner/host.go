@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
+	"github.com/fleetharden/fleetharden/inventory"
 	"github.com/fleetharden/fleetharden/playbook"
 	"github.com/fleetharden/fleetharden/report"
 	"github.com/fleetharden/fleetharden/tasks"
@@ -57,6 +59,15 @@ func (h *hostRun) runHost(ctx context.Context) {
 	}
 	defer conn.Close()
 	h.conn = conn
+	if !h.opts.Check {
+		release, err := conn.Lock(ctx, lockPath(host), h.lockOwner(), h.opts.LockWait)
+		if err != nil {
+			h.result.Status = report.HostFailed
+			h.result.Message = fmt.Sprintf("wait for the host lock: %v", err)
+			return
+		}
+		defer release()
+	}
 	h.journal = newJournal(conn, h.opts.RunID, host.Name, h.opts.JournalDir)
 	h.env = &tasks.Env{Host: conn, Check: h.opts.Check, Facts: h.result.Facts, Undo: h.journal}
 
@@ -197,6 +208,21 @@ func (h *hostRun) finish(ctx context.Context) {
 	}
 	h.result.Status = report.HostRolledBack
 	h.journal.setState(ctx, journalRolledBack)
+}
+
+// lockPath returns the host lock's file: in /run, cleared at boot, when the run is root
+// there, else in /tmp for the login user alone.
+func lockPath(h *inventory.Host) string {
+	if h.Become || h.User == "root" {
+		return "/run/fleetharden.lock"
+	}
+	return "/tmp/fleetharden-" + h.User + ".lock"
+}
+
+// lockOwner describes this run for the message another run shows while it waits.
+func (h *hostRun) lockOwner() string {
+	name, _ := os.Hostname()
+	return fmt.Sprintf("fleetharden run %s from %s, pid %d", h.opts.RunID, name, os.Getpid())
 }
 
 func contains(list []string, s string) bool {

@@ -20,6 +20,7 @@ type RollbackOptions struct {
 	RunID    string
 	Forks    int
 	Force    bool // undo files that changed again since the run
+	LockWait time.Duration
 	Dial     Dialer
 	Observer Observer
 }
@@ -53,6 +54,13 @@ func rollbackHost(ctx context.Context, h *inventory.Host, opts RollbackOptions) 
 		return res
 	}
 	defer conn.Close()
+	release, err := conn.Lock(ctx, lockPath(h), "fleetharden rollback of run "+opts.RunID,
+		opts.LockWait)
+	if err != nil {
+		res.Status, res.Message = report.HostFailed, "wait for the host lock: "+err.Error()
+		return res
+	}
+	defer release()
 
 	j, err := loadJournal(ctx, conn, opts.RunID, h.Name)
 	switch {

@@ -21,6 +21,9 @@ import (
 type Conn interface {
 	tasks.Host
 	MkdirAll(ctx context.Context, path string, mode fs.FileMode) error
+	// Lock holds the host for this run until the returned function is called; see
+	// transport.Client.Lock.
+	Lock(ctx context.Context, path, owner string, wait time.Duration) (func(), error)
 	Close() error
 }
 
@@ -50,6 +53,9 @@ type Options struct {
 	Check       bool          // report what would change, change nothing
 	Dial        Dialer
 	Observer    Observer
+	// LockWait is how long a host held by another run is waited for. Check mode changes
+	// nothing and takes no lock.
+	LockWait time.Duration
 	// JournalDir, when set, is a local directory that receives a copy of each host's undo
 	// journal, old file contents included.
 	JournalDir string

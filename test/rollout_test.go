@@ -203,3 +203,37 @@ func TestInterruptRollsBackUnfinishedHosts(t *testing.T) {
 		}
 	}
 }
+
+func TestOverlappingRunsWaitForTheHost(t *testing.T) {
+	lab := openE2ELab(t)
+	pb := filepath.Join(t.TempDir(), "wait.yaml")
+	playbook := "name: wait\ntasks:\n  - name: Wait\n    command: {cmd: sleep 6}\n"
+	if err := os.WriteFile(pb, []byte(playbook), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := fleethardenOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := filepath.Join(lab.dir, "inventory.yaml")
+	first := exec.Command(bin, "run", "-i", inv, pb, "--known-hosts", filepath.Join(lab.dir, "known_hosts"))
+	first.Env = append(os.Environ(), "FLEETHARDEN_STATE_DIR="+lab.state)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer first.Wait()
+	waitForAll(t, lab, "pgrep -x sleep")
+
+	busy := lab.run(t, "run", "-i", inv, pb, "--lock-timeout", "1s")
+	if busy.exitCode != 3 {
+		t.Errorf("run against locked hosts: exit status = %d, want 3", busy.exitCode)
+	}
+	if !strings.Contains(busy.stdout, "host locked by another run") {
+		t.Errorf("run against locked hosts does not say why:\n%s", busy.stdout)
+	}
+
+	waited := lab.run(t, "run", "-i", inv, pb, "--lock-timeout", "60s")
+	if waited.exitCode != 0 {
+		t.Errorf("run that waits for the lock: exit status = %d, want 0", waited.exitCode)
+	}
+}

@@ -61,6 +61,7 @@ func rollbackRun(cmd *cobra.Command, f *runFlags, runID string, force bool) erro
 	obs, done := newObserver(cmd, f, len(hosts))
 	res.Hosts = runner.Rollback(cmd.Context(), hosts, runner.RollbackOptions{
 		RunID: runID, Forks: f.forks, Force: force, Dial: dial, Observer: obs,
+		LockWait: time.Minute,
 	})
 	done()
 	res.End = time.Now().UTC()

@@ -16,6 +16,7 @@ type runFlags struct {
 	conn      connFlags
 	serial    string
 	maxFail   float64
+	lockWait  time.Duration
 	limit     string
 	forks     int
 	timeout   time.Duration
@@ -36,6 +37,8 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.diff, "diff", false, "show the diff of every file a task changes")
 	fl.StringVar(&f.serial, "serial", "", "roll out in batches: host counts or percentages, "+
 		"such as 1,10%,100%; the last size repeats")
+	fl.DurationVar(&f.lockWait, "lock-timeout", time.Minute, "how long to wait for a host "+
+		"that another fleetharden run is changing")
 	fl.Float64Var(&f.maxFail, "max-fail-percent", 100, "stop the rollout after a batch in "+
 		"which more than this percentage of hosts failed")
 	f.conn.register(cmd)
@@ -118,7 +121,7 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	res.Hosts = runner.Run(ctx, plan.jobs, runner.Options{
 		RunID: res.RunID, Forks: f.forks, TaskTimeout: f.timeout, Check: f.check,
 		Dial: dial, Observer: obs, Stop: stopContext(ctx), Serial: serial,
-		MaxFailPercent: f.maxFail, JournalDir: filepath.Join(records, "journal"),
+		MaxFailPercent: f.maxFail, LockWait: f.lockWait, JournalDir: filepath.Join(records, "journal"),
 	})
 	done()
 	res.End = time.Now().UTC()

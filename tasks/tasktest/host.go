@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fleetharden/fleetharden/transport"
 )
@@ -131,3 +132,8 @@ func (h *Host) MkdirAll(ctx context.Context, path string, mode fs.FileMode) erro
 
 // Close does nothing.
 func (h *Host) Close() error { return nil }
+
+// Lock takes no lock: the fake host has one user at a time.
+func (h *Host) Lock(ctx context.Context, path, owner string, wait time.Duration) (func(), error) {
+	return func() {}, nil
+}
