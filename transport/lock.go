@@ -28,7 +28,7 @@ const lockBusyStatus = 75
 // killed run never leaves a host locked.
 func (c *Client) Lock(ctx context.Context, path, owner string, wait time.Duration) (func(), error) {
 	secs := max(int(wait.Round(time.Second).Seconds()), 1)
-	script := fmt.Sprintf("exec 9>>%[1]s || exit 1; flock -w %[2]d -E %[3]d 9; status=$?; "+
+	script := fmt.Sprintf("umask 077; exec 9>>%[1]s || exit 1; flock -w %[2]d -E %[3]d 9; status=$?; "+
 		"if [ $status -ne 0 ]; then cat %[1]s.owner >&2 2>/dev/null; exit $status; fi; "+
 		"printf '%%s\\n' %[4]s > %[1]s.owner; echo locked; exec cat >/dev/null",
 		shellQuote(path), secs, lockBusyStatus, shellQuote(owner))
