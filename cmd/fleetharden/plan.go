@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/fleetharden/fleetharden/inventory"
@@ -31,6 +32,9 @@ func loadPlan(inventoryPath, limit string, args []string) (*fleetPlan, error) {
 	if err != nil {
 		return nil, badInput(err)
 	}
+	for _, w := range inv.Warnings {
+		slog.Warn(w, "inventory", inventoryPath)
+	}
 	pb, err := loadPlaybook(args)
 	if err != nil {
 		return nil, badInput(err)
@@ -47,11 +51,19 @@ func loadPlan(inventoryPath, limit string, args []string) (*fleetPlan, error) {
 		}
 		plan.jobs = append(plan.jobs, runner.Job{Host: h, Plan: p})
 	}
+	if len(errs) > maxReportedErrors {
+		more := fmt.Errorf("... and %d more errors", len(errs)-maxReportedErrors)
+		errs = append(errs[:maxReportedErrors], more)
+	}
 	if len(errs) > 0 {
 		return nil, badInput(errors.Join(errs...))
 	}
 	return plan, nil
 }
+
+// maxReportedErrors bounds the errors printed for a bad playbook, which on a large fleet
+// can repeat for every host.
+const maxReportedErrors = 20
 
 // loadPlaybook reads the playbook named in args, or the built-in one.
 func loadPlaybook(args []string) (*playbook.Playbook, error) {
