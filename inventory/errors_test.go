@@ -26,7 +26,8 @@ func TestValidationErrors(t *testing.T) {
 			{0, 0, "inventory is empty"},
 		}},
 		{"no_hosts.yaml", []wantError{
-			{1, 1, "the inventory lists no hosts; add hosts under hosts or under groups.NAME.hosts"},
+			{1, 1, "the inventory lists no hosts; add hosts under hosts or under " +
+				"groups.NAME.hosts"},
 		}},
 		{"syntax_tab.yaml", []wantError{
 			{3, 1, "invalid YAML: a tab character is used for indentation"},
@@ -53,7 +54,8 @@ func TestValidationErrors(t *testing.T) {
 			{6, 8, "aliases expand to more than 200000 YAML nodes"},
 		}},
 		{"tree_errors.yaml", []wantError{
-			{3, 9, `the value of a merge key (<<) must be a mapping or a list of mappings, got "5"`},
+			{3, 9, "the value of a merge key (<<) must be a mapping or a list of mappings, " +
+				`got "5"`},
 			{4, 5, "a mapping key must be a plain string, got a list"},
 		}},
 		{"duplicate_keys.yaml", []wantError{
@@ -81,7 +83,8 @@ func TestValidationErrors(t *testing.T) {
 			{1, 7, `invalid port "70000": it must be an integer from 1 to 65535`},
 			{4, 13, `invalid become "yes": it must be true or false (YAML 1.2 reads yes`},
 			{5, 11, `invalid user "Bad User": a user name contains lowercase letters`},
-			{8, 15, `invalid port "22": it must be an integer from 1 to 65535, written without quotes`},
+			{8, 15, `invalid port "22": it must be an integer from 1 to 65535, ` +
+				"written without quotes"},
 			{9, 18, `invalid address "10.0.0.1; rm -rf /": it contains ';'`},
 			{11, 14, `invalid key "keys/id\nrsa": it contains a line break or NUL character`},
 			{12, 15, "user must be a string, got a list"},
@@ -102,14 +105,16 @@ func TestValidationErrors(t *testing.T) {
 				"login name with the user field"},
 		}},
 		{"variable_values.yaml", []wantError{
-			{4, 12, `variable big: invalid 64-bit integer "99999999999999999999"; remove the !!int tag`},
+			{4, 12, `variable big: invalid 64-bit integer "99999999999999999999"; ` +
+				"remove the !!int tag"},
 			{5, 15, "variable custom has the unsupported YAML tag !thing"},
 			{6, 13, `variable blob: invalid base64 binary value "%%%"`},
 			{7, 15, "variable secret is encrypted with Ansible Vault"},
 		}},
 		{"conflicts.yaml", []wantError{
 			{8, 11, `host web1: user "dba" from group db conflicts with "admin" from group web ` +
-				"at line 3, column 11; set user in the host entry or give both groups the same value"},
+				"at line 3, column 11; set user in the host entry or give both groups the " +
+				"same value"},
 			{11, 23, `host web1: address "10.0.0.2" from its entry in group db conflicts with ` +
 				`"10.0.0.1" from its entry in group web at line 6, column 23`},
 		}},
@@ -118,7 +123,8 @@ func TestValidationErrors(t *testing.T) {
 				`"10.0.0.1" from its entry in group web at line 5, column 30`},
 		}},
 		{"ansible_cycle.yaml", []wantError{
-			{12, 13, "group a is its own ancestor (a > b > c > a); remove it from the children of c"},
+			{12, 13, "group a is its own ancestor (a > b > c > a); remove it from the " +
+				"children of c"},
 		}},
 		{"all_child.yaml", []wantError{
 			{5, 9, "group all cannot be a child of web"},
@@ -131,7 +137,8 @@ func TestValidationErrors(t *testing.T) {
 			{13, 41, `invalid ansible_ssh_private_key_file "~bob/.ssh/id_rsa": only ~ and ~/ ` +
 				"are expanded"},
 			{15, 23, `invalid ansible_host "{{ inventory_hostname }}": templates are not expanded`},
-			{17, 14, "hosts of group db must be a mapping of host names to host variables, got a list"},
+			{17, 14, "hosts of group db must be a mapping of host names to host variables, " +
+				"got a list"},
 			{18, 7, `unknown key "child" in group db (did you mean "children"?)`},
 		}},
 	}
@@ -141,7 +148,8 @@ func TestValidationErrors(t *testing.T) {
 			path := filepath.Join("testdata", "invalid", tt.fixture)
 			inv, err := Load(path)
 			if err == nil {
-				t.Fatalf("Load succeeded with %d hosts, want %d errors", len(inv.Hosts), len(tt.want))
+				t.Fatalf("Load succeeded with %d hosts, want %d errors",
+					len(inv.Hosts), len(tt.want))
 			}
 
 			errs := errorList(t, err)
@@ -170,7 +178,8 @@ func TestValidationErrors(t *testing.T) {
 }
 
 func TestErrorValue(t *testing.T) {
-	_, err := Load(filepath.Join("testdata", "invalid", "wrong_types.yaml"))
+	file := filepath.Join("testdata", "invalid", "wrong_types.yaml")
+	_, err := Load(file)
 
 	var first *Error
 	if !errors.As(err, &first) {
@@ -179,7 +188,7 @@ func TestErrorValue(t *testing.T) {
 	if first.Value != "70000" {
 		t.Errorf("value = %q, want 70000", first.Value)
 	}
-	want := fmt.Sprintf("%s:1:7: invalid port", filepath.Join("testdata", "invalid", "wrong_types.yaml"))
+	want := fmt.Sprintf("%s:1:7: invalid port", file)
 	if !strings.HasPrefix(first.Error(), want) {
 		t.Errorf("Error() = %q, want prefix %q", first.Error(), want)
 	}

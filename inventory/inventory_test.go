@@ -101,7 +101,8 @@ func TestExampleInventoryParses(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 
-	if got, want := hostNames(inv.Hosts), []string{"web1", "web2", "db1", "lone"}; !slices.Equal(got, want) {
+	want := []string{"web1", "web2", "db1", "lone"}
+	if got := hostNames(inv.Hosts); !slices.Equal(got, want) {
 		t.Errorf("hosts = %v, want %v", got, want)
 	}
 	web1 := findHost(t, inv, "web1")
@@ -369,19 +370,38 @@ all:
       ansible_become: 1
 `)
 
-	a := findHost(t, inv, "a")
-	if a.Address != "10.0.0.2" {
-		t.Errorf("a address = %q, want ansible_host to win over ansible_ssh_host", a.Address)
+	tests := []struct {
+		name    string
+		address string
+		port    int
+		user    string
+		key     string
+		become  bool
+	}{
+		// ansible_host wins over ansible_ssh_host, whatever their order.
+		{"a", "10.0.0.2", 2201, "old", "/keys/a", true},
+		{"b", "10.0.0.3", 2202, currentUserName(t), "", false},
+		{"c", "c", 22, currentUserName(t), "", true},
 	}
-	if a.Port != 2201 || a.User != "old" || a.KeyFile != "/keys/a" || !a.Become {
-		t.Errorf("a = %+v, want port 2201, user old, key /keys/a, become", a)
-	}
-	b := findHost(t, inv, "b")
-	if b.Address != "10.0.0.3" || b.Port != 2202 || b.Become {
-		t.Errorf("b = %+v, want address 10.0.0.3, port 2202, no become", b)
-	}
-	if c := findHost(t, inv, "c"); !c.Become {
-		t.Errorf("c become = false, want true from 1")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			host := findHost(t, inv, tt.name)
+			if host.Address != tt.address {
+				t.Errorf("address = %q, want %q", host.Address, tt.address)
+			}
+			if host.Port != tt.port {
+				t.Errorf("port = %d, want %d", host.Port, tt.port)
+			}
+			if host.User != tt.user {
+				t.Errorf("user = %q, want %q", host.User, tt.user)
+			}
+			if host.KeyFile != tt.key {
+				t.Errorf("key = %q, want %q", host.KeyFile, tt.key)
+			}
+			if host.Become != tt.become {
+				t.Errorf("become = %v, want %v", host.Become, tt.become)
+			}
+		})
 	}
 }
 
@@ -398,7 +418,8 @@ db:
 empty:
 `)
 
-	if got, want := hostNames(inv.Hosts), []string{"web1", "web2", "db1"}; !slices.Equal(got, want) {
+	want := []string{"web1", "web2", "db1"}
+	if got := hostNames(inv.Hosts); !slices.Equal(got, want) {
 		t.Errorf("hosts = %v, want %v", got, want)
 	}
 	if got := findHost(t, inv, "db1").Vars["role"]; got != "db" {
@@ -422,8 +443,11 @@ func TestHostDefaults(t *testing.T) {
 	if want := currentUserName(t); host.User != want {
 		t.Errorf("user = %q, want the current user %q", host.User, want)
 	}
-	if host.KeyFile != "" || host.Become {
-		t.Errorf("key = %q, become = %v, want empty and false", host.KeyFile, host.Become)
+	if host.KeyFile != "" {
+		t.Errorf("key = %q, want empty for the agent and default keys", host.KeyFile)
+	}
+	if host.Become {
+		t.Errorf("become = true, want false")
 	}
 	if host.Vars == nil {
 		t.Errorf("vars = nil, want an empty map")
@@ -487,8 +511,11 @@ groups:
 	if host.User != "root" {
 		t.Errorf("user = %q, want root: the host entry settles the groups' conflict", host.User)
 	}
-	if host.Address != "10.0.0.1" || host.Port != 2222 {
-		t.Errorf("address = %q, port = %d, want 10.0.0.1 and 2222", host.Address, host.Port)
+	if host.Address != "10.0.0.1" {
+		t.Errorf("address = %q, want 10.0.0.1 from both entries", host.Address)
+	}
+	if host.Port != 2222 {
+		t.Errorf("port = %d, want 2222 from the entry in db", host.Port)
 	}
 	if want := []string{"all", "backup", "db", "web"}; !slices.Equal(host.Groups, want) {
 		t.Errorf("groups = %v, want %v", host.Groups, want)
@@ -576,8 +603,11 @@ hosts:
 func TestHostNameAlsoGroupName(t *testing.T) {
 	inv := parseText(t, "groups:\n  web:\n    hosts:\n      web: {address: 10.0.0.1}\n")
 
-	if len(inv.Warnings) != 1 || !strings.Contains(inv.Warnings[0], "host web has the name of a group") {
-		t.Errorf("warnings = %q, want one about host web", inv.Warnings)
+	if len(inv.Warnings) != 1 {
+		t.Fatalf("warnings = %q, want one about host web", inv.Warnings)
+	}
+	if want := "host web has the name of a group"; !strings.Contains(inv.Warnings[0], want) {
+		t.Errorf("warning = %q, want it to contain %q", inv.Warnings[0], want)
 	}
 }
 
@@ -636,15 +666,16 @@ func TestFormatDetection(t *testing.T) {
 
 func TestErrorFormat(t *testing.T) {
 	tests := []struct {
-		err  Error
+		pos  Position
 		want string
 	}{
-		{Error{Pos: Position{File: "inv.yaml", Line: 3, Column: 7}, Msg: "bad"}, "inv.yaml:3:7: bad"},
-		{Error{Pos: Position{File: "inv.yaml", Line: 3}, Msg: "bad"}, "inv.yaml:3: bad"},
-		{Error{Pos: Position{File: "inv.yaml"}, Msg: "bad"}, "inv.yaml: bad"},
+		{Position{File: "inv.yaml", Line: 3, Column: 7}, "inv.yaml:3:7: bad"},
+		{Position{File: "inv.yaml", Line: 3}, "inv.yaml:3: bad"},
+		{Position{File: "inv.yaml"}, "inv.yaml: bad"},
 	}
 	for _, tt := range tests {
-		if got := tt.err.Error(); got != tt.want {
+		err := &Error{Pos: tt.pos, Msg: "bad"}
+		if got := err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
 		}
 	}
