@@ -25,6 +25,7 @@ type connection struct {
 type conflict struct {
 	field          string
 	first, second  string // values, formatted for messages
+	secondText     string // second value as written, for Error.Value
 	firstPosition  Position
 	secondPosition Position
 	firstOwner     string
@@ -83,6 +84,7 @@ func mergeSetting[T comparable](field string, into *setting[T], from setting[T])
 		field:          field,
 		first:          fmt.Sprintf("%#v", into.value),
 		second:         fmt.Sprintf("%#v", from.value),
+		secondText:     fmt.Sprint(from.value),
 		firstPosition:  into.pos,
 		secondPosition: from.pos,
 		firstOwner:     into.owner,
@@ -109,7 +111,7 @@ func (c *connection) isSet(field string) bool {
 // addConflict records a conflict for host as an error at the second place, naming the first
 // and what to do.
 func (d *document) addConflict(host string, c conflict, fix string) {
-	d.addError(c.secondPosition, c.second, "host %s: %s %s from %s conflicts with %s from "+
+	d.addError(c.secondPosition, c.secondText, "host %s: %s %s from %s conflicts with %s from "+
 		"%s at line %d, column %d; %s", host, c.field, c.second, c.secondOwner, c.first,
 		c.firstOwner, c.firstPosition.Line, c.firstPosition.Column, fix)
 }

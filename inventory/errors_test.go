@@ -193,3 +193,18 @@ func TestErrorValue(t *testing.T) {
 		t.Errorf("Error() = %q, want prefix %q", first.Error(), want)
 	}
 }
+
+func TestConflictErrorValue(t *testing.T) {
+	_, err := Load(filepath.Join("testdata", "invalid", "conflicts.yaml"))
+
+	errs := errorList(t, err)
+	if len(errs) != 2 {
+		t.Fatalf("got %d errors, want 2", len(errs))
+	}
+	if errs[0].Value != "dba" {
+		t.Errorf("first value = %q, want dba as written", errs[0].Value)
+	}
+	if errs[1].Value != "10.0.0.2" {
+		t.Errorf("second value = %q, want 10.0.0.2 as written", errs[1].Value)
+	}
+}

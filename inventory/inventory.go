@@ -9,7 +9,8 @@ import (
 // place in the inventory that lists it.
 //
 // Vars holds the variables merged from all levels, decoded to plain Go types: nil, string,
-// int, float64, bool, []any and map[string]any. Timestamps stay strings.
+// int, float64, bool, []any and map[string]any. Timestamps stay strings. Hosts that take a
+// list or mapping from the same group share it, so callers must not modify the values.
 type Host struct {
 	Name    string
 	Address string         // host name or IP address to connect to, Name by default
