@@ -5,9 +5,11 @@ package test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ansibleInventory writes the lab's hosts as an Ansible YAML inventory for user.
@@ -84,4 +86,63 @@ func TestSudoPasswordFromFile(t *testing.T) {
 	if strings.Contains(bad.stdout+bad.stderr, "not-the-password") {
 		t.Errorf("the wrong sudo password appears in the output")
 	}
+}
+
+func TestSSHAgentKey(t *testing.T) {
+	lab := openE2ELab(t)
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := agent.Start(); err != nil {
+		t.Fatalf("start ssh-agent: %v", err)
+	}
+	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
+	waitForSocket(t, sock)
+	add := exec.Command("ssh-add", lab.hosts[lab.names[0]].Key)
+	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v: %s", err, out)
+	}
+
+	// An inventory without key files, and a home without keys, leave only the agent.
+	inv := lab.ansibleInventory(t, "fleet")
+	data, err := os.ReadFile(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.Contains(line, "ansible_ssh_private_key_file") {
+			kept = append(kept, line)
+		}
+	}
+	if err := os.WriteFile(inv, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Build first: the go command needs the real HOME for its module cache.
+	if _, err := fleethardenOnce(); err != nil {
+		t.Fatalf("build fleetharden: %v", err)
+	}
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	t.Setenv("HOME", t.TempDir())
+
+	r := lab.run(t, "run", "-i", inv)
+	if r.exitCode != 0 {
+		t.Fatalf("run with an ssh-agent key: exit status = %d", r.exitCode)
+	}
+	for _, name := range lab.names {
+		if status, _, _ := r.host(t, name); status != "ok" && status != "changed" {
+			t.Errorf("%s: status = %s, want ok or changed", name, status)
+		}
+	}
+}
+
+func waitForSocket(t *testing.T, path string) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not appear", path)
 }
