@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -270,7 +271,7 @@ func (j *journal) undo(ctx context.Context, r record) (string, error) {
 			}
 			return "remove " + r.Path, err
 		}
-		return "restore " + r.Path, j.conn.WriteFile(ctx, r.Path, r.Prev, r.Meta)
+		return j.restoreFile(ctx, r)
 	case "group":
 		return "delete group " + r.Group, j.command(ctx, "groupdel "+tasks.Quote(r.Group))
 	case "member":
@@ -278,6 +279,19 @@ func (j *journal) undo(ctx context.Context, r record) (string, error) {
 		return step, j.command(ctx, "gpasswd -d "+tasks.Quote(r.User)+" "+tasks.Quote(r.Group))
 	}
 	return "", fmt.Errorf("unknown journal record %q", r.Op)
+}
+
+// restoreFile writes a file's saved content back. A file that still has that content and
+// metadata is left alone: the write the record guarded failed, and writing again can fail
+// for the same reason, such as a full disk, which would report a host that never changed
+// as left changed.
+func (j *journal) restoreFile(ctx context.Context, r record) (string, error) {
+	step := "restore " + r.Path
+	cur, err := j.conn.ReadFile(ctx, r.Path)
+	if err == nil && bytes.Equal(cur.Data, r.Prev) && cur.Meta == r.Meta {
+		return step + " (unchanged since the run began)", nil
+	}
+	return step, j.conn.WriteFile(ctx, r.Path, r.Prev, r.Meta)
 }
 
 func (j *journal) command(ctx context.Context, cmd string) error {
