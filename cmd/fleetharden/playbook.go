@@ -99,7 +99,8 @@ func newValidateCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&invPath, "inventory", "i", "", "also check variables for the hosts of this inventory")
+	cmd.Flags().StringVarP(&invPath, "inventory", "i", "",
+		"also check variables for the hosts of this inventory")
 	cmd.Flags().StringVarP(&limit, "limit", "l", "", "hosts and groups to check")
 	return cmd
 }

@@ -103,7 +103,8 @@ func (h *Host) ReadFile(ctx context.Context, path string) (*transport.File, erro
 }
 
 // WriteFile stores data at path.
-func (h *Host) WriteFile(ctx context.Context, path string, data []byte, meta transport.FileMeta) error {
+func (h *Host) WriteFile(ctx context.Context, path string, data []byte,
+	meta transport.FileMeta) error {
 	if h.WriteErr != nil {
 		if err := h.WriteErr(path); err != nil {
 			return err
