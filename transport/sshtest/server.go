@@ -1,6 +1,7 @@
 // Package sshtest runs an in-process SSH server on the loopback interface for
 // tests of package transport. It runs exec requests with /bin/sh -c as the
-// current user and serves the "sftp" subsystem from the local file system.
+// current user, serves the "sftp" subsystem from the local file system and
+// forwards TCP connections to loopback addresses, as a jump host does.
 // Tests can make it misbehave: stay silent, delay the handshake, change its
 // host key, reject every key, ignore keepalives or drop its connections.
 package sshtest
@@ -40,6 +41,7 @@ type Server struct {
 	conns            map[net.Conn]bool
 	accepted         int
 	commands         []string
+	forwards         []string
 }
 
 // Start starts a server on 127.0.0.1 with a fresh ed25519 host key and
@@ -281,6 +283,11 @@ func (s *Server) serveConn(conn net.Conn) {
 
 	go s.answerGlobal(reqs)
 	for newCh := range chans {
+		if newCh.ChannelType() == "direct-tcpip" {
+			s.wg.Add(1)
+			go s.serveForward(newCh)
+			continue
+		}
 		if newCh.ChannelType() != "session" {
 			newCh.Reject(ssh.UnknownChannelType, "only session channels are served")
 			continue

@@ -18,8 +18,7 @@ var signals = map[string]syscall.Signal{
 	"ABRT": syscall.SIGABRT, "ALRM": syscall.SIGALRM, "FPE": syscall.SIGFPE,
 	"HUP": syscall.SIGHUP, "ILL": syscall.SIGILL, "INT": syscall.SIGINT,
 	"KILL": syscall.SIGKILL, "PIPE": syscall.SIGPIPE, "QUIT": syscall.SIGQUIT,
-	"SEGV": syscall.SIGSEGV, "TERM": syscall.SIGTERM, "USR1": syscall.SIGUSR1,
-	"USR2": syscall.SIGUSR2,
+	"SEGV": syscall.SIGSEGV, "TERM": syscall.SIGTERM,
 }
 
 // process is a command started for an exec request, in its own process
@@ -37,7 +36,7 @@ func (p *process) signal(sig syscall.Signal) {
 	defer p.mu.Unlock()
 
 	if !p.exited {
-		syscall.Kill(-p.cmd.Process.Pid, sig)
+		signalGroup(p.cmd.Process, sig)
 	}
 }
 
@@ -107,7 +106,7 @@ func startCommand(ch ssh.Channel, command string, env []string) (*process, error
 	cmd.Env = env
 	cmd.Stdout = ch
 	cmd.Stderr = ch.Stderr()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = groupAttr()
 	// A child left in the background may hold stdout open; do not wait on
 	// it for long.
 	cmd.WaitDelay = time.Second
