@@ -189,13 +189,15 @@ func writeLocal(file string, doc journalDoc) error {
 }
 
 // setState records how the run ended on the host. For a run that ended well it also
-// stores the hash of each file as the run left it.
+// stores the hash of each file as the run left it. It first removes the temporary files
+// that killed writes left next to the journal's files.
 func (j *journal) setState(ctx context.Context, state string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if len(j.records) == 0 {
 		return nil
 	}
+	j.removeLeftovers(ctx)
 	if state == journalDone {
 		for i, r := range j.records {
 			if r.Op != "file" {
@@ -210,6 +212,28 @@ func (j *journal) setState(ctx context.Context, state string) error {
 	}
 	j.doc.State = state
 	return j.persist(ctx)
+}
+
+// removeLeftovers deletes the temporary files ".NAME.fleetharden-*" that
+// transport.WriteFile leaves next to a file when the process writing it is killed before
+// the rename. Clearing them for every file the journal names lets the next run or rollback
+// on the host clean up after a killed run; the host lock keeps other runs from writing
+// these files meanwhile. A failure only leaves such files behind, so it is not reported.
+// The caller holds j.mu.
+func (j *journal) removeLeftovers(ctx context.Context) {
+	seen := map[string]bool{}
+	var globs []string
+	for _, r := range j.records {
+		if r.Op != "file" || seen[r.Path] {
+			continue
+		}
+		seen[r.Path] = true
+		dir, name := path.Split(r.Path)
+		globs = append(globs, tasks.Quote(dir)+tasks.Quote("."+name+".fleetharden-")+"*")
+	}
+	if len(globs) > 0 {
+		j.command(ctx, "rm -f -- "+strings.Join(globs, " "))
+	}
 }
 
 // fileHash returns the hex SHA-256 of a file's content, or "absent".
