@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,7 @@ type Client struct {
 	name   string
 	user   string
 	conn   *ssh.Client
+	logger *slog.Logger
 	become *become // nil without Config.Become
 
 	sftpMu sync.Mutex
@@ -83,6 +85,7 @@ func newClient(cfg *Config, conn *ssh.Client) *Client {
 		name:    cfg.Name,
 		user:    cfg.User,
 		conn:    conn,
+		logger:  cfg.logger(),
 		closing: make(chan struct{}),
 		lost:    make(chan struct{}),
 	}

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"time"
@@ -24,6 +25,9 @@ type Config struct {
 	ConnectTimeout time.Duration // TCP connect + handshake + auth; 0 means 10s
 	Become         bool          // run commands and file operations as root via sudo
 	BecomePassword []byte        // nil when sudo needs no password
+	Jumps          []Jump        // jump hosts to go through, first to last; nil for none
+	Bastions       *Bastions     // shared across hosts: one connection per jump host
+	Logger         *slog.Logger  // receives a Debug record per command; nil discards
 
 	keepaliveInterval time.Duration // 0 means 15s; tests shorten it
 }
@@ -64,4 +68,13 @@ func (cfg *Config) connectTimeout() time.Duration {
 	}
 
 	return DefaultConnectTimeout
+}
+
+// logger returns Logger, or a logger that discards every record.
+func (cfg *Config) logger() *slog.Logger {
+	if cfg.Logger != nil {
+		return cfg.Logger
+	}
+
+	return slog.New(slog.DiscardHandler)
 }

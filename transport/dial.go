@@ -12,15 +12,14 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// connect dials the host of cfg and completes the SSH handshake and
-// authentication within the connect timeout.
+// connect dials the host of cfg, through its jump hosts if any, and
+// completes the SSH handshake and authentication within the connect timeout.
 func connect(ctx context.Context, cfg *Config, creds *credentials) (*ssh.Client, error) {
 	addr := cfg.addr()
 	dialCtx, cancel := context.WithTimeout(ctx, cfg.connectTimeout())
 	defer cancel()
 
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(dialCtx, "tcp", addr)
+	conn, err := dialTarget(dialCtx, cfg, addr)
 	if err != nil {
 		return nil, connectError(ctx, dialCtx, cfg, addr, err)
 	}
@@ -99,6 +98,9 @@ func connectError(ctx, dialCtx context.Context, cfg *Config, addr string, err er
 	switch {
 	case errors.Is(err, ErrHostKeyUnknown), errors.Is(err, ErrHostKeyChanged),
 		errors.Is(err, ErrAuth):
+		return fmt.Errorf("%s: %w", op, err)
+	case errors.Is(err, ErrUnreachable):
+		// A jump host on the way failed, and its error says which and why.
 		return fmt.Errorf("%s: %w", op, err)
 	case ctx.Err() != nil || deadlinePassed(ctx):
 		return contextError(ctx, op)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -33,7 +34,9 @@ type Result struct {
 // and returns the context error.
 func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) (Result, error) {
 	line, prefix := c.commandLine(cmd)
+	start := time.Now()
 	res, err := c.exec(ctx, line, prefix, stdin)
+	c.logCommand(ctx, cmd, res, err, time.Since(start))
 	if err != nil {
 		return res, c.failure(ctx, fmt.Sprintf("run %q", shorten(cmd)), err)
 	}
