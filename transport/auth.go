@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -191,16 +192,18 @@ func identitySigner(keyFile string, p *Passphrases) (ssh.Signer, error) {
 	return p.signer(keyFile)
 }
 
-// addAgent adds the keys of the agent listening on socket. An unusable agent
+// addAgent adds the keys of the agent listening on socket, SSH_AUTH_SOCK, or
+// on Windows the OpenSSH agent's named pipe when it is empty. An unusable agent
 // is not an error, because the identity files may still succeed; the auth
 // error then names the reason.
 func (cr *credentials) addAgent(socket string) {
-	if socket == "" {
+	network, address := agentAddress(runtime.GOOS, socket)
+	if address == "" {
 		cr.tried = append(cr.tried, "ssh-agent (SSH_AUTH_SOCK is not set)")
 		return
 	}
 
-	conn, err := net.Dial("unix", socket)
+	conn, err := dialAgent(network, address)
 	if err != nil {
 		cr.tried = append(cr.tried, fmt.Sprintf("ssh-agent (unavailable: %v)", err))
 		return
