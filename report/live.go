@@ -3,88 +3,97 @@ package report
 import (
 	"fmt"
 	"io"
-	"strings"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 )
 
-// maxLiveRows is how many running hosts the live view shows at once; the rest are counted.
-const maxLiveRows = 20
+// maxSlowRows is how many running hosts the live view lists, the longest
+// running first.
+const maxSlowRows = 5
 
-// Live is the terminal view of a run: a line per running host with the task it is on,
-// redrawn in place, and a permanent line for each host as it finishes.
+// liveRefresh is how often the live view is redrawn.
+const liveRefresh = 150 * time.Millisecond
+
+// Live is the terminal view of a run, drawn with mpb: a bar of the hosts
+// done with the counts of hosts running and not ok, and below it the hosts
+// that have been running longest, each with the task it is on. Changed and
+// failed tasks, and each host as it ends, print as permanent lines above.
 type Live struct {
+	progress *mpb.Progress
+	bar      *mpb.Bar   // hosts done out of the total
+	rows     []*mpb.Bar // the slowest running hosts, one a row
+	color    bool
+
 	mu      sync.Mutex
-	w       io.Writer
-	total   int
+	running map[string]*liveRow
 	done    int
 	failed  int
-	running map[string]*liveRow
-	order   []string
-	drawn   int // lines of the live block currently on screen
-	dirty   bool
-	color   bool
-	stop    chan struct{}
-	stopped chan struct{}
 }
 
+// liveRow is a running host.
 type liveRow struct {
-	task  string
-	since time.Time
+	task      string
+	started   time.Time // when the host started
+	taskSince time.Time // when its current task started
 }
 
-// NewLive starts a live view of a run over total hosts, with colored statuses unless color
-// is false. Call Close when the run ends.
+// NewLive starts a live view of a run over total hosts on the terminal w,
+// with colored statuses unless color is false. Call Close when the run ends.
 func NewLive(w io.Writer, total int, color bool) *Live {
-	l := &Live{w: w, total: total, color: color, running: map[string]*liveRow{},
-		stop: make(chan struct{}), stopped: make(chan struct{})}
-	go l.loop()
+	return newLive(total, color, mpb.WithOutput(w), mpb.WithRefreshRate(liveRefresh))
+}
+
+// newLive builds the view with the container options of mpb, which tests
+// use to draw into a buffer.
+func newLive(total int, color bool, options ...mpb.ContainerOption) *Live {
+	l := &Live{color: color, running: map[string]*liveRow{}}
+	l.progress = mpb.New(options...)
+
+	l.bar = l.progress.New(int64(max(total, 1)),
+		mpb.BarStyle().Lbound("[").Filler("=").Tip(">").Padding(" ").Rbound("]"),
+		mpb.BarWidth(30), mpb.BarRemoveOnComplete(),
+		mpb.PrependDecorators(decor.Name("hosts "), decor.CountersNoUnit("%d/%d ")),
+		mpb.AppendDecorators(decor.Any(l.countsText), decor.Elapsed(decor.ET_STYLE_MMSS,
+			decor.WC{W: 7})))
+
+	for i := range min(maxSlowRows, max(total, 1)) {
+		row := l.progress.New(1, mpb.NopStyle(), mpb.PrependDecorators(
+			decor.Any(func(s decor.Statistics) string { return l.rowText(i, s.AvailableWidth) })))
+		l.rows = append(l.rows, row)
+	}
 	return l
 }
 
-func (l *Live) loop() {
-	defer close(l.stopped)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-tick.C:
-			l.mu.Lock()
-			if l.dirty || len(l.running) > 0 {
-				l.redraw()
-			}
-			l.mu.Unlock()
-		}
-	}
-}
-
-// Close stops redrawing and clears the live block.
+// Close removes the live block and waits until it is off the screen. The
+// permanent lines stay.
 func (l *Live) Close() {
-	close(l.stop)
-	<-l.stopped
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.clear()
+	for _, row := range l.rows {
+		row.Abort(true)
+	}
+	l.bar.Abort(true)
+	l.progress.Wait()
 }
 
-// HostStarted adds the host to the live block.
+// HostStarted adds the host to the running hosts.
 func (l *Live) HostStarted(host string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.running[host] = &liveRow{task: "connecting", since: time.Now()}
-	l.order = append(l.order, host)
-	l.dirty = true
+
+	now := time.Now()
+	l.running[host] = &liveRow{task: "connecting", started: now, taskSince: now}
 }
 
-// TaskStarted shows the task the host is on.
+// TaskStarted records the task the host is on.
 func (l *Live) TaskStarted(host, task string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+
 	if row, ok := l.running[host]; ok {
-		row.task, row.since = task, time.Now()
-		l.dirty = true
+		row.task, row.taskSince = task, time.Now()
 	}
 }
 
@@ -93,65 +102,72 @@ func (l *Live) TaskDone(host string, t Task) {
 	if t.Status != "failed" && t.Status != "changed" {
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.clear()
-	fmt.Fprintf(l.w, "%s  %s  %s: %s\n", host, l.status(string(t.Status)), t.Name, t.Message)
-	l.dirty = true
+
+	// Never hold l.mu while mpb works: its drawing calls back into l.
+	l.print(fmt.Sprintf("%s  %s  %s: %s\n", host, l.status(string(t.Status)), t.Name,
+		t.Message))
 }
 
-// HostDone moves the host from the live block to a permanent line.
+// HostDone moves the host from the running hosts to a permanent line.
 func (l *Live) HostDone(h Host) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	delete(l.running, h.Name)
-	for i, n := range l.order {
-		if n == h.Name {
-			l.order = append(l.order[:i], l.order[i+1:]...)
-			break
-		}
-	}
 	l.done++
 	switch h.Status {
 	case HostOK, HostChanged, HostSkipped:
 	default:
 		l.failed++
 	}
-	l.clear()
-	fmt.Fprintf(l.w, "%s  %s  %s\n", h.Name, l.status(string(h.Status)), hostSummary(h))
-	l.dirty = true
+	l.mu.Unlock()
+
+	l.print(fmt.Sprintf("%s  %s  %s\n", h.Name, l.status(string(h.Status)), hostSummary(h)))
+	l.bar.Increment()
 }
 
-// clear erases the live block. The caller holds l.mu.
-func (l *Live) clear() {
-	if l.drawn > 0 {
-		fmt.Fprintf(l.w, "\x1b[%dA\x1b[J", l.drawn)
-		l.drawn = 0
-	}
+// print writes a permanent line above the live block.
+func (l *Live) print(line string) {
+	io.WriteString(l.progress, line)
 }
 
-// redraw draws the live block below the permanent lines. The caller holds l.mu.
-func (l *Live) redraw() {
-	l.clear()
-	var b strings.Builder
-	rows := 0
-	for _, host := range l.order {
-		if rows == maxLiveRows {
-			fmt.Fprintf(&b, "  ... and %d more running\n", len(l.order)-rows)
-			rows++
-			break
-		}
-		row := l.running[host]
-		fmt.Fprintf(&b, "  %s  %s (%s)\n", host, row.task,
-			time.Since(row.since).Round(time.Second))
-		rows++
+// countsText returns the part of the bar line after the bar.
+func (l *Live) countsText(decor.Statistics) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	return fmt.Sprintf(" %d running, %d not ok ", len(l.running), l.failed)
+}
+
+// rowText returns row i of the slowest running hosts, cut to width, or ""
+// when fewer hosts run.
+func (l *Live) rowText(i, width int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	hosts := make([]string, 0, len(l.running))
+	for host := range l.running {
+		hosts = append(hosts, host)
 	}
-	fmt.Fprintf(&b, "[%d/%d hosts done, %d running, %d not ok]\n",
-		l.done, l.total, len(l.order), l.failed)
-	rows++
-	io.WriteString(l.w, b.String())
-	l.drawn = rows
-	l.dirty = false
+	if i >= len(hosts) {
+		return ""
+	}
+
+	slices.SortFunc(hosts, func(a, b string) int {
+		return l.running[a].started.Compare(l.running[b].started)
+	})
+	host := hosts[i]
+	row := l.running[host]
+	text := fmt.Sprintf("  %-6s %s  %s (%s)", time.Since(row.started).Round(time.Second),
+		host, row.task, time.Since(row.taskSince).Round(time.Second))
+	return cut(text, width)
+}
+
+// cut shortens text to width columns, counting one per rune.
+func cut(text string, width int) string {
+	runes := []rune(text)
+	if width <= 3 || len(runes) <= width {
+		return text
+	}
+	return string(runes[:width-3]) + "..."
 }
 
 func (l *Live) status(s string) string {
