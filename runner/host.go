@@ -36,6 +36,7 @@ func (h *hostRun) run(ctx context.Context) report.Host {
 	start := time.Now()
 	h.runHost(ctx)
 	h.result.DurationMS = time.Since(start).Milliseconds()
+	h.logDone(ctx)
 	return h.result
 }
 
@@ -51,6 +52,7 @@ func (h *hostRun) runHost(ctx context.Context) {
 	}
 	h.opts.Observer.HostStarted(host.Name)
 
+	dialStart := time.Now()
 	conn, err := h.opts.Dial(ctx, host)
 	if err != nil {
 		h.result.Status = report.HostUnreachable
@@ -58,6 +60,7 @@ func (h *hostRun) runHost(ctx context.Context) {
 		return
 	}
 	defer conn.Close()
+	h.logConnected(ctx, time.Since(dialStart))
 	h.conn = conn
 	if !h.opts.Check {
 		release, err := conn.Lock(ctx, lockPath(host), h.lockOwner(), h.opts.LockWait)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -68,6 +69,9 @@ type Options struct {
 	// MaxFailPercent stops the rollout after a batch in which more than this share of
 	// hosts did not end ok or changed. A negative value never stops it.
 	MaxFailPercent float64
+	// Logger receives the start and end of the run and of each host at Info, and hosts
+	// that did not end ok at Warn. Nil discards them.
+	Logger *slog.Logger
 }
 
 // Run runs every job, at most opts.Forks at a time, and returns the host results in the
@@ -77,6 +81,8 @@ func Run(ctx context.Context, jobs []Job, opts Options) []report.Host {
 	if opts.Stop == nil {
 		opts.Stop = ctx
 	}
+	start := time.Now()
+	logRunStart(ctx, &opts, len(jobs))
 	results := make([]report.Host, len(jobs))
 	var stopped string
 	for n, b := range batches(len(jobs), opts.Serial) {
@@ -92,6 +98,7 @@ func Run(ctx context.Context, jobs []Job, opts Options) []report.Host {
 				n+1, failed, b[1]-b[0], opts.MaxFailPercent)
 		}
 	}
+	logRunEnd(ctx, &opts, results, time.Since(start))
 	return results
 }
 
