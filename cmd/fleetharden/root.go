@@ -38,6 +38,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 
 	root.AddCommand(newRunCommand(), newCheckCommand(), newInventoryCommand(),
 		newPlaybookCommand(), newRollbackCommand(), newRunsCommand(), newVersionCommand())
+	root.AddCommand(newAuditCommand())
 	return root
 }
 
