@@ -20,16 +20,43 @@ type expander struct {
 	vars map[string]any
 }
 
+// maxArgumentNodes bounds the YAML nodes that one argument may expand to through aliases.
+// A few hundred bytes of nested aliases can otherwise stand for billions of nodes.
+const maxArgumentNodes = 100_000
+
 // value converts n to plain Go values, expanding templates in strings. A string that is one
 // template and nothing else takes the variable's own type, so a list variable stays a list.
 func (e *expander) value(n *yaml.Node) (any, error) {
+	w := &nodeWalk{expander: e, open: map[*yaml.Node]bool{}}
+	return w.value(n)
+}
+
+// nodeWalk converts one argument node. It counts the nodes it visits and keeps the anchored
+// nodes it is inside, so aliases can neither recurse nor multiply without bound.
+type nodeWalk struct {
+	*expander
+	nodes int
+	open  map[*yaml.Node]bool
+}
+
+func (w *nodeWalk) value(n *yaml.Node) (any, error) {
+	w.nodes++
+	if w.nodes > maxArgumentNodes {
+		return nil, fmt.Errorf("the value expands to more than %d YAML nodes through "+
+			"aliases: write it out or use fewer aliases", maxArgumentNodes)
+	}
 	switch n.Kind {
 	case yaml.AliasNode:
-		return e.value(n.Alias)
+		if w.open[n.Alias] {
+			return nil, fmt.Errorf("alias *%s is inside the value it refers to", n.Value)
+		}
+		w.open[n.Alias] = true
+		defer delete(w.open, n.Alias)
+		return w.value(n.Alias)
 	case yaml.SequenceNode:
 		list := make([]any, 0, len(n.Content))
 		for _, item := range n.Content {
-			v, err := e.value(item)
+			v, err := w.value(item)
 			if err != nil {
 				return nil, err
 			}
@@ -41,7 +68,7 @@ func (e *expander) value(n *yaml.Node) (any, error) {
 			return nil, fmt.Errorf("a template must be quoted: write \"{{ name }}\", " +
 				"since YAML reads bare braces as a mapping")
 		}
-		return e.mapping(n)
+		return w.mapping(n)
 	}
 	if n.Tag != "!!str" {
 		var v any
@@ -50,13 +77,13 @@ func (e *expander) value(n *yaml.Node) (any, error) {
 		}
 		return v, nil
 	}
-	return e.expandString(n.Value)
+	return w.expandString(n.Value)
 }
 
-func (e *expander) mapping(n *yaml.Node) (map[string]any, error) {
+func (w *nodeWalk) mapping(n *yaml.Node) (map[string]any, error) {
 	m := make(map[string]any, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		v, err := e.value(n.Content[i+1])
+		v, err := w.value(n.Content[i+1])
 		if err != nil {
 			return nil, err
 		}
