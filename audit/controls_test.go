@@ -205,7 +205,8 @@ func TestMergeRejectsIncompleteNewControl(t *testing.T) {
 
 func TestLoadControlsFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "site.yaml")
-	if err := os.WriteFile(path, []byte("controls:\n  - id: a\n    severity: x\n"), 0o644); err != nil {
+	data := []byte("controls:\n  - id: a\n    severity: x\n")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := LoadControls(path)

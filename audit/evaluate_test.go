@@ -355,3 +355,34 @@ func TestEvaluateNoContainers(t *testing.T) {
 		t.Errorf("container.seccomp = %s (%s), want not_applicable", r.Verdict, r.Summary())
 	}
 }
+
+func TestEvaluateSensitiveMounts(t *testing.T) {
+	tests := map[string]Verdict{
+		"/": Fail, "/etc": Fail, "/etc/ssl": Fail, "/boot": Fail, "/dev": Fail,
+		"/proc": Fail, "/sys/fs/cgroup": Fail, "/usr/local": Fail, "/lib64": Fail,
+		"/run/containerd": Fail, "/var/run": Fail, "/var/lib/docker/volumes": Fail,
+		"/root": Fail, "/var/run/docker.sock": Pass, "/run/docker.sock": Pass,
+		"/etcetera": Pass, "/home/app": Pass, "/srv/data": Pass, "/var/lib/app": Pass,
+	}
+	for source, want := range tests {
+		p := withInspect(t, "audit-compliant", func(c map[string]any) {
+			c["Mounts"] = []any{map[string]any{"Type": "bind", "Source": source,
+				"Destination": "/mnt", "RW": true}}
+		})
+		r := evaluate(t, p)["container.sensitive-mounts"]
+		for _, c := range r.Containers {
+			if c.Name == "audit-compliant" && c.Verdict != want {
+				t.Errorf("writable mount of %s: %s, want %s", source, c.Verdict, want)
+			}
+		}
+	}
+
+	readOnly := withInspect(t, "audit-compliant", func(c map[string]any) {
+		c["Mounts"] = []any{map[string]any{"Type": "bind", "Source": "/etc", "RW": false}}
+	})
+	for _, c := range evaluate(t, readOnly)["container.sensitive-mounts"].Containers {
+		if c.Name == "audit-compliant" && c.Verdict != Pass {
+			t.Errorf("read-only mount of /etc: %s, want pass", c.Verdict)
+		}
+	}
+}

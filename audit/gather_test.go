@@ -125,7 +125,8 @@ func TestGatherLabFiles(t *testing.T) {
 func TestGatherReadsConfigFileFlag(t *testing.T) {
 	p := readProbes(t, "lab-default.json")
 	p.DockerdCmdline.Stdout = "/usr/sbin/dockerd\n--config-file\n/srv/docker.json\n-H\nfd://"
-	extra := `{"format":1,"daemon_json":{"stdout":"{\"userland-proxy\": false}","stderr":"","exit":0},` +
+	extra := `{"format":1,` +
+		`"daemon_json":{"stdout":"{\"userland-proxy\": false}","stderr":"","exit":0},` +
 		`"stat":{"stdout":"/srv/docker.json\troot\tstaff\t664\tregular file",` +
 		`"stderr":"","exit":0},"end":true}`
 	h := &fakeHost{outputs: [][]byte{encodeProbes(t, p), []byte(extra)}}
@@ -208,7 +209,8 @@ func TestProbeScriptJSON(t *testing.T) {
 		t.Skip("no sh")
 	}
 	script := probeFunctions + `printf '{"format":1,'
-probe docker_info sh -c 'printf "a\"b\\\\c\td\001e\r\nexit=2\n"; printf "warn\\\\ing exit=9\n" >&2; exit 3'
+probe docker_info sh -c 'printf "a\"b\\\\c\td\001e\r\nexit=2\n"
+	printf "warn\\\\ing exit=9\n" >&2; exit 3'
 probe containers true
 printf '"end":true}\n'`
 	out, err := exec.Command("sh", "-c", script).Output()
@@ -234,13 +236,16 @@ printf '"end":true}\n'`
 // and STUB_PID are set by the test.
 var stubCommands = map[string]string{
 	"docker": `case "$1" in
-info) echo '{"ServerVersion":"20.10.24","LoggingDriver":"json-file","SecurityOptions":["name=seccomp,profile=default","name=apparmor"]}' ;;
+info) echo '{"ServerVersion":"20.10.24","LoggingDriver":"json-file",' \
+	'"SecurityOptions":["name=seccomp,profile=default","name=apparmor"]}' ;;
 ps) echo 0123456789abcdef ;;
-inspect) echo '[{"Id":"0123456789abcdef","Name":"/web","HostConfig":{"Privileged":true,"CapAdd":["cap_net_admin"]}}]' ;;
+inspect) echo '[{"Id":"0123456789abcdef","Name":"/web",' \
+	'"HostConfig":{"Privileged":true,"CapAdd":["cap_net_admin"]}}]' ;;
 network) echo '[{"Options":{"com.docker.network.bridge.enable_icc":"false"}}]' ;;
 esac`,
 	"systemctl": `case "$*" in
-"show -p FragmentPath --value docker.service docker.socket") printf '%s\n\n' "$STUB_DIR/docker.service" ;;
+"show -p FragmentPath --value docker.service docker.socket")
+	printf '%s\n\n' "$STUB_DIR/docker.service" ;;
 "show -p MainPID --value docker.service") echo "$STUB_PID" ;;
 *docker.service) printf 'MainPID=%s\nFragmentPath=%s\n' "$STUB_PID" "$STUB_DIR/docker.service" ;;
 *docker.socket) echo 'Unit docker.socket could not be found.' >&2; exit 4 ;;
@@ -261,7 +266,8 @@ func TestGatherScriptWithStubs(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for name, body := range stubCommands {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		script := []byte("#!/bin/sh\n" + body + "\n")
+		if err := os.WriteFile(filepath.Join(dir, name), script, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -69,6 +69,7 @@ func parseInfo(p probe) (*dockerInfo, error) {
 
 // newDaemon builds the daemon's effective configuration.
 func newDaemon(info *dockerInfo, cfg *daemonConfig, p *probes) Daemon {
+	tlsVerify := cfg.boolean("tlsverify", "tlsverify", false)
 	d := Daemon{
 		Version:         info.ServerVersion,
 		CommandLine:     nonNil(cfg.argv),
@@ -76,8 +77,8 @@ func newDaemon(info *dockerInfo, cfg *daemonConfig, p *probes) Daemon {
 		Config:          cfg.settings,
 		ConfigError:     cfg.fileErr,
 		Hosts:           cfg.hosts(),
-		TLS:             cfg.boolean("tls", "tls", false) || cfg.boolean("tlsverify", "tlsverify", false),
-		TLSVerify:       cfg.boolean("tlsverify", "tlsverify", false),
+		TLS:             cfg.boolean("tls", "tls", false) || tlsVerify,
+		TLSVerify:       tlsVerify,
 		LogDriver:       info.LoggingDriver,
 		LogOpts:         cfg.logOpts(),
 		NoNewPrivileges: cfg.boolean("no-new-privileges", "no-new-privileges", false),

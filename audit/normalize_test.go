@@ -37,7 +37,8 @@ func configFor(t *testing.T, argv, daemonJSON string) *daemonConfig {
 	t.Helper()
 	p := &probes{configPath: defaultConfigFile}
 	p.DockerdCmdline.Stdout = strings.ReplaceAll(argv, " ", "\n")
-	p.Socket.Stdout = "Listen=/run/docker.sock (Stream)\nFragmentPath=/lib/systemd/system/docker.socket"
+	p.Socket.Stdout = "Listen=/run/docker.sock (Stream)\n" +
+		"FragmentPath=/lib/systemd/system/docker.socket"
 	if daemonJSON == "" {
 		p.DaemonJSON = probe{Exit: 1, Stderr: "cat: /etc/docker/daemon.json: No such file or directory"}
 	} else {
