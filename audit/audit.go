@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -30,6 +31,8 @@ type Options struct {
 	HostTimeout time.Duration
 	// FailOnWarn makes warnings count as failures in the summary.
 	FailOnWarn bool
+	// Logger receives the start and end of the audit and of each host; nil discards them.
+	Logger *slog.Logger
 }
 
 // Run audits every host, at most opts.Forks at a time, and returns the report with the
@@ -37,16 +40,19 @@ type Options struct {
 // such and does not stop the others. Nothing is changed on any host.
 func Run(ctx context.Context, hosts []*inventory.Host, opts Options) *Report {
 	r := &Report{Start: time.Now().UTC(), Hosts: make([]HostReport, len(hosts))}
+	logStart(ctx, &opts, len(hosts))
 	p := pool.New().WithMaxGoroutines(max(opts.Forks, 1))
 	for i, h := range hosts {
 		p.Go(func() {
 			r.Hosts[i] = auditHost(ctx, h, opts)
+			logHost(ctx, &opts, &r.Hosts[i])
 		})
 	}
 	p.Wait()
 
 	r.End = time.Now().UTC()
 	r.Summarize(opts.Controls, opts.FailOnWarn)
+	logEnd(ctx, &opts, r)
 	return r
 }
 

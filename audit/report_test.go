@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -352,3 +353,35 @@ func TestWriteTableError(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+func TestRunLogsHosts(t *testing.T) {
+	var closed atomic.Int32
+	var buf bytes.Buffer
+	hosts, dial := fixtureFleet(t, &closed)
+	Run(context.Background(), hosts, Options{Forks: 3, Dial: dial, Controls: defaultControls(t),
+		Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+
+	records := map[string][]map[string]any{}
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		records[rec["msg"].(string)] = append(records[rec["msg"].(string)], rec)
+	}
+	if len(records["audit started"]) != 1 || len(records["audit finished"]) != 1 {
+		t.Errorf("start and end records = %v, want one of each", records)
+	}
+	if got := records["host audited"]; len(got) != 1 || got[0]["host"] != "web1" {
+		t.Errorf("host audited records = %v, want web1", got)
+	}
+	failed := records["host not audited"]
+	if len(failed) != 2 {
+		t.Fatalf("host not audited records = %v, want web2 and web3", failed)
+	}
+	for _, rec := range failed {
+		if rec["level"] != "WARN" || rec["error"] == "" {
+			t.Errorf("record %v, want level WARN with the error", rec)
+		}
+	}
+}
