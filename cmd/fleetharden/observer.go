@@ -10,16 +10,18 @@ import (
 	"github.com/fleetharden/fleetharden/runner"
 )
 
-// newObserver returns the progress view for a run: live lines on a terminal, plain lines
-// otherwise. With --json - progress goes to stderr. Call done when the run ends.
+// newObserver returns the progress view for a run: a live view on a terminal, plain lines
+// otherwise. With --json - or --junit - progress goes to stderr. Call done when the run
+// ends.
 func newObserver(cmd *cobra.Command, f *runFlags, hosts int) (runner.Observer, func()) {
-	out := cmd.OutOrStdout()
-	if f.jsonPath == "-" {
-		out = cmd.ErrOrStderr()
-	}
+	out := f.progressOut(cmd)
 	if file, ok := out.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
-		live := report.NewLive(out, hosts, os.Getenv("NO_COLOR") == "")
+		live := report.NewLive(out, hosts, outputFrom(cmd.Context()).color)
 		return live, live.Close
+	}
+	if out == cmd.ErrOrStderr() {
+		// The log writes to stderr too, through this writer.
+		out = outputFrom(cmd.Context()).stderr
 	}
 	return report.NewPlain(out, f.diff), func() {}
 }

@@ -15,6 +15,8 @@ func newPlaybookCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "playbook",
 		Short: "Show or check playbooks",
+		Example: "  fleetharden playbook show\n" +
+			"  fleetharden playbook validate -i inventory.yaml site.yaml",
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:     "show",

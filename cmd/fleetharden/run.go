@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetharden/fleetharden/inventory"
 	"github.com/fleetharden/fleetharden/report"
 	"github.com/fleetharden/fleetharden/runner"
 )
@@ -21,6 +23,7 @@ type runFlags struct {
 	forks     int
 	timeout   time.Duration
 	jsonPath  string
+	junitPath string
 	check     bool
 	diff      bool
 	inventory string
@@ -34,6 +37,8 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.IntVarP(&f.forks, "forks", "f", 100, "number of hosts worked on at once")
 	fl.DurationVar(&f.timeout, "task-timeout", 5*time.Minute, "time limit for one task on one host")
 	fl.StringVar(&f.jsonPath, "json", "", "write the results as JSON to this file (- for stdout)")
+	fl.StringVar(&f.junitPath, "junit", "", "write the results as a JUnit XML report to this "+
+		"file (- for stdout), one test case per host and task")
 	fl.BoolVar(&f.diff, "diff", false, "show the diff of every file a task changes")
 	fl.StringVar(&f.serial, "serial", "", "roll out in batches: host counts or percentages, "+
 		"such as 1,10%,100%; the last size repeats")
@@ -55,7 +60,8 @@ func newRunCommand() *cobra.Command {
 			"fails is rolled back to how it was before the run; the others go on.",
 		Example: "  fleetharden run -i inventory.yaml\n" +
 			"  fleetharden run -i hosts.yml site.yaml --limit 'web*' --json -\n" +
-			"  fleetharden run -i inventory.yaml --check --diff",
+			"  fleetharden run -i inventory.yaml --check --diff\n" +
+			"  fleetharden run -i inventory.yaml -F ~/.ssh/fleet_config --log-level info",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPlaybook(cmd, f, args)
@@ -73,8 +79,9 @@ func newCheckCommand() *cobra.Command {
 		Short: "Report what a run would change, for drift detection",
 		Long: "Contact every host, read its state and report what each task would change,\n" +
 			"changing nothing. Exits with status 6 when any host would change.",
-		Example: "  fleetharden check -i inventory.yaml --diff",
-		Args:    cobra.MaximumNArgs(1),
+		Example: "  fleetharden check -i inventory.yaml --diff\n" +
+			"  fleetharden check -i inventory.yaml --json drift.json --junit drift.xml",
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPlaybook(cmd, f, args)
 		},
@@ -94,13 +101,21 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	if f.maxFail < 0 || f.maxFail > 100 {
 		return badInput(fmt.Errorf("invalid --max-fail-percent %g: use 0 to 100", f.maxFail))
 	}
+	if f.jsonPath == "-" && f.junitPath == "-" {
+		return badInput(fmt.Errorf("--json - and --junit - both write to stdout: " +
+			"name a file for one of them"))
+	}
 	plan, err := loadPlan(f.inventory, f.limit, args)
 	if err != nil {
 		return err
 	}
-	dial, err := f.conn.dialer(cmd)
+	conn, err := f.conn.connector(cmd)
 	if err != nil {
 		return err
+	}
+	defer conn.close()
+	if err := conn.check(jobHosts(plan.jobs)); err != nil {
+		return badInput(err)
 	}
 
 	ctx := cmd.Context()
@@ -120,8 +135,9 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	obs, done := newObserver(cmd, f, len(plan.jobs))
 	res.Hosts = runner.Run(ctx, plan.jobs, runner.Options{
 		RunID: res.RunID, Forks: f.forks, TaskTimeout: f.timeout, Check: f.check,
-		Dial: dial, Observer: obs, Stop: stopContext(ctx), Serial: serial,
+		Dial: conn.dial, Observer: obs, Stop: stopContext(ctx), Serial: serial,
 		MaxFailPercent: f.maxFail, LockWait: f.lockWait, JournalDir: filepath.Join(records, "journal"),
+		Logger: loggerFrom(ctx),
 	})
 	done()
 	res.End = time.Now().UTC()
@@ -144,21 +160,31 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	return runExit(res)
 }
 
-// writeResults prints the recap and writes the JSON results. With --json - the JSON goes
-// to stdout and the recap to stderr, so stdout stays one JSON document.
+// writeResults prints the recap and writes the JSON results and the JUnit report. With
+// --json - or --junit - that document goes to stdout and the recap to stderr, so stdout
+// stays one document.
 func writeResults(cmd *cobra.Command, f *runFlags, res *report.Run) error {
-	recapTo := cmd.OutOrStdout()
-	if f.jsonPath == "-" {
-		recapTo = cmd.ErrOrStderr()
+	report.WriteRecap(f.progressOut(cmd), res)
+	if f.jsonPath != "" {
+		if err := res.WriteJSON(f.jsonPath, cmd.OutOrStdout()); err != nil {
+			return &exitError{code: exitInternal, err: err}
+		}
 	}
-	report.WriteRecap(recapTo, res)
-	if f.jsonPath == "" {
-		return nil
-	}
-	if err := res.WriteJSON(f.jsonPath, cmd.OutOrStdout()); err != nil {
-		return &exitError{code: exitInternal, err: err}
+	if f.junitPath != "" {
+		if err := res.WriteJUnit(f.junitPath, cmd.OutOrStdout()); err != nil {
+			return &exitError{code: exitInternal, err: err}
+		}
 	}
 	return nil
+}
+
+// progressOut returns where progress and the recap go: stdout, unless the results go
+// there.
+func (f *runFlags) progressOut(cmd *cobra.Command) io.Writer {
+	if f.jsonPath == "-" || f.junitPath == "-" {
+		return cmd.ErrOrStderr()
+	}
+	return cmd.OutOrStdout()
 }
 
 // runExit maps the run's outcome to the exit status, the worst outcome winning.
@@ -175,4 +201,13 @@ func runExit(res *report.Run) error {
 		return &exitError{code: exitDrift}
 	}
 	return nil
+}
+
+// jobHosts returns the host of each job.
+func jobHosts(jobs []runner.Job) []*inventory.Host {
+	hosts := make([]*inventory.Host, len(jobs))
+	for i, job := range jobs {
+		hosts[i] = job.Host
+	}
+	return hosts
 }
