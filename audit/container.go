@@ -38,14 +38,13 @@ type inspectedContainer struct {
 	}
 }
 
-// parseContainers parses docker inspect's array of the running containers, sorted by
-// name.
+// parseContainers parses the output of docker inspect for the running containers and
+// returns them sorted by name. The output is a JSON array, as docker inspect prints by
+// default, or one JSON object a line, as the gather script prints it.
 func parseContainers(out string, cfg *daemonConfig) ([]Container, error) {
-	var inspected []inspectedContainer
-	if strings.TrimSpace(out) != "" {
-		if err := json.Unmarshal([]byte(out), &inspected); err != nil {
-			return nil, fmt.Errorf("parse docker inspect output: %w", err)
-		}
+	inspected, err := parseInspect(out)
+	if err != nil {
+		return nil, fmt.Errorf("parse docker inspect output: %w", err)
 	}
 
 	sockets := dockerSockets(cfg)
@@ -55,6 +54,23 @@ func parseContainers(out string, cfg *daemonConfig) ([]Container, error) {
 	}
 	sort.Slice(containers, func(i, j int) bool { return containers[i].Name < containers[j].Name })
 	return containers, nil
+}
+
+// parseInspect reads a JSON array of containers, or one container a line.
+func parseInspect(out string) ([]inspectedContainer, error) {
+	var list []inspectedContainer
+	if strings.HasPrefix(strings.TrimSpace(out), "[") {
+		err := json.Unmarshal([]byte(out), &list)
+		return list, err
+	}
+	for _, line := range splitLines(out) {
+		var c inspectedContainer
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			return nil, err
+		}
+		list = append(list, c)
+	}
+	return list, nil
 }
 
 // newContainer normalises one container.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -269,23 +270,25 @@ func TestEvaluateDockerInfoSettings(t *testing.T) {
 	}
 }
 
-// withContainer returns the containers fixture with one container changed by edit.
+// withInspect returns the containers fixture with one container changed by edit.
 func withInspect(t *testing.T, name string, edit func(c map[string]any)) *probes {
 	p := readProbes(t, "lab-containers.json")
-	var list []map[string]any
-	if err := json.Unmarshal([]byte(p.Containers.Stdout), &list); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range list {
+	var lines []string
+	for _, line := range splitLines(p.Containers.Stdout) {
+		var c map[string]any
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatal(err)
+		}
 		if c["Name"] == "/"+name {
 			edit(c)
 		}
+		data, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(data))
 	}
-	data, err := json.Marshal(list)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Containers.Stdout = string(data)
+	p.Containers.Stdout = strings.Join(lines, "\n")
 	return p
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -101,7 +102,8 @@ func Gather(ctx context.Context, h Host) (*State, error) {
 		return nil, err
 	}
 
-	for range maxGatherRounds - 1 {
+	// Without the daemon no extra file is worth reading: newState reports the error.
+	for round := 1; round < maxGatherRounds && p.DockerInfo.Exit == 0; round++ {
 		config, paths := p.missingFiles()
 		if config == "" && len(paths) == 0 {
 			break
@@ -125,6 +127,10 @@ func runProbes(ctx context.Context, h Host, script string) (*probes, error) {
 	if res.ExitCode != 0 {
 		return nil, fmt.Errorf("gather the Docker state: exit status %d: %s", res.ExitCode,
 			strings.TrimSpace(string(res.Stderr)))
+	}
+	if res.Truncated {
+		return nil, errors.New("gather the Docker state: the output is over the 4 MiB " +
+			"that fleetharden keeps of a command")
 	}
 	return parseProbes(res.Stdout)
 }

@@ -16,9 +16,10 @@ import (
 
 // fakeHost returns canned outputs from Run, in order, and records the commands.
 type fakeHost struct {
-	outputs [][]byte
-	err     error
-	cmds    []string
+	outputs   [][]byte
+	err       error
+	truncated bool
+	cmds      []string
 }
 
 func (h *fakeHost) Run(_ context.Context, cmd string, _ []byte) (transport.Result, error) {
@@ -31,7 +32,7 @@ func (h *fakeHost) Run(_ context.Context, cmd string, _ []byte) (transport.Resul
 	}
 	out := h.outputs[0]
 	h.outputs = h.outputs[1:]
-	return transport.Result{Stdout: out}, nil
+	return transport.Result{Stdout: out, Truncated: h.truncated}, nil
 }
 
 // readProbes returns the probes of a fixture recorded on a lab host.
@@ -191,6 +192,8 @@ func TestGatherErrors(t *testing.T) {
 		{"not JSON", &fakeHost{outputs: [][]byte{[]byte("sudo: a password is required")}},
 			"parse the output of the gather script"},
 		{"transport", &fakeHost{err: lost}, "connection lost"},
+		{"truncated", &fakeHost{outputs: [][]byte{[]byte(`{"format":1,`)}, truncated: true},
+			"the output is over the 4 MiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -238,9 +241,10 @@ var stubCommands = map[string]string{
 	"docker": `case "$1" in
 info) echo '{"ServerVersion":"20.10.24","LoggingDriver":"json-file",' \
 	'"SecurityOptions":["name=seccomp,profile=default","name=apparmor"]}' ;;
-ps) echo 0123456789abcdef ;;
-inspect) echo '[{"Id":"0123456789abcdef","Name":"/web",' \
-	'"HostConfig":{"Privileged":true,"CapAdd":["cap_net_admin"]}}]' ;;
+ps) printf '0123456789abcdef\nfedcba9876543210\n' ;;
+inspect) echo '{"Id":"0123456789abcdef","Name":"/web",' \
+	'"HostConfig":{"Privileged":true,"CapAdd":["cap_net_admin"]}}'
+	echo '{"Id":"fedcba9876543210","Name":"/db","HostConfig":{"ReadonlyRootfs":true}}' ;;
 network) echo '[{"Options":{"com.docker.network.bridge.enable_icc":"false"}}]' ;;
 esac`,
 	"systemctl": `case "$*" in
@@ -329,9 +333,15 @@ func checkStubState(t *testing.T, s *State, dir string) {
 		t.Errorf("files[docker_socket_unit] = %+v, want absent", f)
 	}
 
-	if len(s.Containers) != 1 || !s.Containers[0].Privileged ||
-		!reflect.DeepEqual(s.Containers[0].CapAdd, []string{"NET_ADMIN"}) {
-		t.Errorf("containers = %+v, want web, privileged, adding NET_ADMIN", s.Containers)
+	if len(s.Containers) != 2 {
+		t.Fatalf("containers = %+v, want db and web", s.Containers)
+	}
+	if db := s.Containers[0]; db.Name != "db" || !db.ReadOnlyRootfs {
+		t.Errorf("containers[0] = %+v, want db with a read-only root filesystem", db)
+	}
+	web := s.Containers[1]
+	if !web.Privileged || !reflect.DeepEqual(web.CapAdd, []string{"NET_ADMIN"}) {
+		t.Errorf("containers[1] = %+v, want web, privileged, adding NET_ADMIN", web)
 	}
 }
 

@@ -177,3 +177,23 @@ func TestMountExposesSocket(t *testing.T) {
 		}
 	}
 }
+
+func TestParseContainersArrayAndLines(t *testing.T) {
+	cfg := configFor(t, "dockerd", "")
+	array := `[{"Id":"b1","Name":"/b","HostConfig":{"CapAdd":["net_raw"]}},` +
+		`{"Id":"a1","Name":"/a"}]`
+	lines := "{\"Id\":\"b1\",\"Name\":\"/b\",\"HostConfig\":{\"CapAdd\":[\"net_raw\"]}}\n" +
+		"{\"Id\":\"a1\",\"Name\":\"/a\"}\n"
+	for name, out := range map[string]string{"array": array, "lines": lines} {
+		got, err := parseContainers(out, cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(got) != 2 || got[0].Name != "a" || got[1].CapAdd[0] != "NET_RAW" {
+			t.Errorf("%s: containers = %+v, want a, then b adding NET_RAW", name, got)
+		}
+	}
+	if _, err := parseContainers("{not json", cfg); err == nil {
+		t.Error("parseContainers accepted a line that is not JSON")
+	}
+}
