@@ -109,7 +109,7 @@ func runAudit(cmd *cobra.Command, f *auditFlags) error {
 	ctx := stopContext(cmd.Context())
 	report := audit.Run(ctx, hosts, audit.Options{
 		Forks: f.forks, Controls: controls, HostTimeout: f.hostTimeout,
-		FailOnWarn: f.failOn == "warn",
+		FailOnWarn: f.failOn == "warn", Logger: loggerFrom(cmd.Context()),
 		Dial: func(ctx context.Context, h *inventory.Host) (audit.Conn, error) {
 			conn, err := dial(ctx, h)
 			if err != nil {
@@ -193,8 +193,8 @@ func (f *auditFlags) writeReport(cmd *cobra.Command, report *audit.Report) error
 	if f.jsonPath == "-" || f.junitPath == "-" {
 		tableTo = cmd.ErrOrStderr()
 	}
-	opts := audit.TableOptions{Verbose: f.verbose, Color: isTerminal(tableTo) &&
-		os.Getenv("NO_COLOR") == ""}
+	opts := audit.TableOptions{Verbose: f.verbose,
+		Color: isTerminal(tableTo) && outputFrom(cmd.Context()).color}
 	if err := report.WriteTable(tableTo, opts); err != nil {
 		return err
 	}
