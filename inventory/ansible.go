@@ -65,12 +65,7 @@ type ansibleParser struct {
 // parseAnsible reads d as an Ansible inventory and returns its hosts with their settings
 // resolved, and the names of its groups.
 func parseAnsible(d *document) ([]*hostRecord, []string) {
-	a := &ansibleParser{
-		d:      d,
-		groups: make(map[string]*ansibleGroup),
-		hosts:  make(map[string]*ansibleHost),
-	}
-	a.group(allGroup, d.pos(d.root))
+	a := newAnsibleParser(d, d.pos(d.root))
 
 	for _, p := range entries(d.root) {
 		if p.name == allGroup {
@@ -81,6 +76,18 @@ func parseAnsible(d *document) ([]*hostRecord, []string) {
 	}
 
 	return a.resolve(), a.order[1:]
+}
+
+// newAnsibleParser returns a parser with the group all, defined at pos.
+func newAnsibleParser(d *document, pos Position) *ansibleParser {
+	a := &ansibleParser{
+		d:      d,
+		groups: make(map[string]*ansibleGroup),
+		hosts:  make(map[string]*ansibleHost),
+	}
+	a.group(allGroup, pos)
+
+	return a
 }
 
 // group returns the group named name, creating it if it is new.
@@ -177,27 +184,32 @@ func (a *ansibleParser) parseGroupVars(g *ansibleGroup, n *yaml.Node) {
 }
 
 func (a *ansibleParser) parseHosts(g *ansibleGroup, n *yaml.Node) {
-	owner := "its entry in group " + g.name
-
 	for _, p := range a.section(n, "hosts of group "+g.name, "host names to host variables") {
-		names, port, ok := a.expandHostKey(p)
-		if !ok {
-			continue
-		}
+		a.addHostEntry(g, p)
+	}
+}
 
-		settings, others := a.parseVars(p.value, "variables of host "+p.name, owner)
-		for _, other := range others {
-			a.ignoreVar(other)
-		}
-		// As in Ansible, ansible_port in the host variables wins over a port in the key.
-		if port != 0 && !settings.connection.port.set {
-			settings.connection.port = setting[int]{value: port, set: true,
-				pos: a.d.pos(p.key), owner: owner}
-		}
+// addHostEntry adds the hosts that the host key of p names to g, with the variables in
+// the value of p.
+func (a *ansibleParser) addHostEntry(g *ansibleGroup, p pair) {
+	owner := "its entry in group " + g.name
+	names, port, ok := a.expandHostKey(p)
+	if !ok {
+		return
+	}
 
-		for _, name := range names {
-			a.addHost(g, name, &hostEntry{name: name, pos: a.d.pos(p.key), scope: settings})
-		}
+	settings, others := a.parseVars(p.value, "variables of host "+p.name, owner)
+	for _, other := range others {
+		a.ignoreVar(other)
+	}
+	// As in Ansible, ansible_port in the host variables wins over a port in the key.
+	if port != 0 && !settings.connection.port.set {
+		settings.connection.port = setting[int]{value: port, set: true,
+			pos: a.d.pos(p.key), owner: owner}
+	}
+
+	for _, name := range names {
+		a.addHost(g, name, &hostEntry{name: name, pos: a.d.pos(p.key), scope: settings})
 	}
 }
 

@@ -24,17 +24,15 @@ type pair struct {
 	value *yaml.Node
 }
 
-// parseDocument parses data as a single YAML document whose top level is a mapping. It
+// parseYAML parses data as a single YAML document whose top level is a mapping. It
 // records what it finds wrong in d and leaves d.root nil if the tree cannot be read.
-func parseDocument(file string, data []byte) *document {
-	d := &document{problems: problems{file: file}}
-
+func (d *document) parseYAML(data []byte) {
 	root, ok := d.decode(data)
 	if !ok {
-		return d
+		return
 	}
 	if !checkTree(d, root) {
-		return d
+		return
 	}
 
 	root = resolve(root)
@@ -42,11 +40,9 @@ func parseDocument(file string, data []byte) *document {
 		d.addError(d.pos(root), root.Value,
 			"the top level of an inventory must be a mapping with keys such as groups, hosts "+
 				"or all, got %s", describe(root))
-		return d
+		return
 	}
 	d.root = root
-
-	return d
 }
 
 // decode parses the first YAML document of data and rejects empty input, syntax errors and

@@ -39,14 +39,54 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		inv, err := Parse("fuzz.yaml", data)
 		if err != nil {
-			checkFuzzErrors(t, inv, err)
+			checkFuzzErrors(t, "fuzz.yaml", inv, err)
 			return
 		}
 		checkFuzzInventory(t, inv)
 	})
 }
 
-func checkFuzzErrors(t *testing.T, inv *Inventory, err error) {
+// FuzzParseINI checks Parse on INI inventories as FuzzParse checks it on YAML ones. The
+// seed corpus is every INI fixture under testdata and the inputs below, which reach the
+// shell-style word splitting, the Python literals and the section rules.
+func FuzzParseINI(f *testing.F) {
+	for _, pattern := range []string{"testdata/*.ini", "testdata/ini/*.ini"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, file := range files {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
+	for _, seed := range []string{
+		"web1\n",
+		"[web]\nw[1:3]:2222 ansible_become=yes a='x y' b=\"q\\\"r\" c=x\\ y d=e#f\n",
+		"h\n[all:vars]\nv = {'a': [1, (2,), -3.5e1, 0x_1f], 2: r'\\d' u\"x\"}\n",
+		"h\n[all:vars]\nv = '\\x41\\101\\u00e9\\N{BULLET}' 'b' # c\n",
+		"h v='[1, {2}, b\"x\", 1+2j, set()]' w=[a,b] x=\"'unterminated\n",
+		"[a:children]\nb\n[b:children]\na\n[b]\nh\n[c:vars]\nx=1\n",
+		"[web servers]\n[web:child]\n[2001:db8::1]:22\n  ---\nweb1: a=1\n",
+		"\uFEFF; comment\r\n[web]\r\nw\xff\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inv, err := Parse("fuzz.ini", data)
+		if err != nil {
+			checkFuzzErrors(t, "fuzz.ini", inv, err)
+			return
+		}
+		checkFuzzInventory(t, inv)
+	})
+}
+
+func checkFuzzErrors(t *testing.T, file string, inv *Inventory, err error) {
 	if inv != nil {
 		t.Errorf("Parse returned an inventory and an error")
 	}
@@ -63,7 +103,7 @@ func checkFuzzErrors(t *testing.T, inv *Inventory, err error) {
 		if !errors.As(e, &inventoryError) {
 			t.Fatalf("error %q (%T) is not an *Error", e, e)
 		}
-		if inventoryError.Pos.File != "fuzz.yaml" || inventoryError.Pos.Line < 0 ||
+		if inventoryError.Pos.File != file || inventoryError.Pos.Line < 0 ||
 			inventoryError.Pos.Column < 0 {
 			t.Errorf("error %q has position %+v", e, inventoryError.Pos)
 		}

@@ -41,12 +41,29 @@ func Load(path string) (*Inventory, error) {
 	return Parse(path, data)
 }
 
-// Parse parses data, the content of the inventory file named file, in the fleetharden or
-// the Ansible format (see the package documentation for how the format is detected). The
-// file name appears in positions, and relative key paths are resolved against its
-// directory. On failure the error joins an *Error for each problem found.
+// Parse parses data, the content of the inventory file named file, in the fleetharden
+// format or in Ansible's YAML or INI format (see the package documentation for how the
+// format is detected). The file name appears in positions, and relative key paths are
+// resolved against its directory. On failure the error joins an *Error for each problem
+// found.
 func Parse(file string, data []byte) (*Inventory, error) {
-	d := parseDocument(file, data)
+	d := &document{problems: problems{file: file}}
+
+	switch detectSyntax(d, data) {
+	case syntaxINI:
+		records, groups := parseINI(d, data)
+		return finishInventory(d, records, groups, Position{File: file, Line: 1, Column: 1},
+			"add hosts under a [GROUP] section, or above the first section")
+	case syntaxYAML:
+		return parseYAML(d, data)
+	default:
+		return nil, d.err()
+	}
+}
+
+// parseYAML parses data as a YAML inventory in the fleetharden or the Ansible format.
+func parseYAML(d *document, data []byte) (*Inventory, error) {
+	d.parseYAML(data)
 	if d.root == nil {
 		return nil, d.err()
 	}
@@ -63,8 +80,15 @@ func Parse(file string, data []byte) (*Inventory, error) {
 		hint = "add hosts under all.hosts or under the hosts of a group"
 	}
 
+	return finishInventory(d, records, groups, d.pos(d.root), hint)
+}
+
+// finishInventory builds the inventory of records, or returns the errors recorded in d.
+// An inventory without hosts is an error at start, with hint saying where hosts go.
+func finishInventory(d *document, records []*hostRecord, groups []string, start Position,
+	hint string) (*Inventory, error) {
 	if len(records) == 0 && !d.hasErrors() {
-		d.addError(d.pos(d.root), "", "the inventory lists no hosts; %s", hint)
+		d.addError(start, "", "the inventory lists no hosts; %s", hint)
 	}
 	inv := buildInventory(d, records, groups)
 	if d.hasErrors() {
