@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # all.sh runs every fleetharden test on a Debian 12 machine as root, starting
 # from nothing. It installs and starts Docker and runs go vet and the unit
-# tests. Then it builds the lab images, starts a lab of 3 hosts and runs the
-# lab tests against it. It removes the lab on exit.
+# tests, and cross-compiles the release binaries into dist/. Then it builds the
+# lab images, starts a lab of 3 hosts and runs the lab tests against it. It
+# removes the lab on exit.
 set -euo pipefail
 
 repo_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,6 +30,9 @@ go vet -tags lab ./test/...
 
 section "Unit tests"
 go test -race ./...
+
+section "Release builds"
+test/release.sh
 
 section "Build lab images"
 "$lab" image
