@@ -31,7 +31,8 @@ func FuzzParse(f *testing.F) {
 		"name: a\ntasks:\n  - name: t\n    when: not docker_upgrade\n    group: {name: \"{{ marker }}\"}",
 		"name: a\ndefaults: {x: &x [1, *x]}\ntasks: []",
 		"name: a\ntasks:\n  - &t {name: t, command: {cmd: id}}\n  - *t",
-		"name: a\ntasks:\n  - name: t\n    docker_daemon_config: {path: \"{{ settings }}\", settings: {}}",
+		"name: a\ntasks:\n  - name: t\n" +
+			"    docker_daemon_config: {path: \"{{ settings }}\", settings: {}}",
 	} {
 		f.Add([]byte(seed))
 	}
