@@ -137,11 +137,12 @@ func writeFile(s *sftp.Client, target string, data []byte, meta FileMeta) error 
 
 	f, err := createTemp(s, tmp)
 	if err != nil {
-		return err
+		return explainFailure(s, tmp, len(data), err)
 	}
 
 	if err := fillTemp(s, f, data, meta); err != nil {
 		f.Close()
+		err = explainFailure(s, tmp, len(data), err)
 		s.Remove(tmp)
 		return err
 	}
@@ -152,6 +153,32 @@ func writeFile(s *sftp.Client, target string, data []byte, meta FileMeta) error 
 	}
 
 	return nil
+}
+
+// explainFailure adds the cause to an error that the server reported with the bare
+// SSH_FX_FAILURE status while the file system holding name is full. OpenSSH's sftp-server
+// reports ENOSPC with that status, because version 3 of the SFTP protocol has no code for
+// it, so the free space is read with statvfs@openssh.com. Other errors are returned as
+// they are.
+func explainFailure(s *sftp.Client, name string, size int, err error) error {
+	var status *sftp.StatusError
+	if !errors.As(err, &status) || status.FxCode() != sftp.ErrSSHFxFailure {
+		return err
+	}
+	if _, ok := s.HasExtension("statvfs@openssh.com"); !ok {
+		return err
+	}
+
+	vfs, statErr := s.StatVFS(path.Dir(name))
+	if statErr != nil {
+		return err
+	}
+	free := vfs.Bavail * vfs.Frsize
+	if free >= uint64(size)+vfs.Frsize && vfs.Favail > 0 {
+		return err
+	}
+	return fmt.Errorf("%w: %d bytes and %d inodes free in %s for %d bytes: %w",
+		syscall.ENOSPC, free, vfs.Favail, path.Dir(name), size, err)
 }
 
 // tempName returns a fresh name for the temporary file of target.
