@@ -156,8 +156,9 @@ func (l *Live) rowText(i, width int) string {
 	})
 	host := hosts[i]
 	row := l.running[host]
-	text := fmt.Sprintf("  %-6s %s  %s (%s)", time.Since(row.started).Round(time.Second),
-		host, row.task, time.Since(row.taskSince).Round(time.Second))
+	text := fmt.Sprintf("  %s  %s, on %q for %s", host,
+		time.Since(row.started).Round(time.Second), row.task,
+		time.Since(row.taskSince).Round(time.Second))
 	return cut(text, width)
 }
 

@@ -70,8 +70,8 @@ func TestLiveShowsRunningHosts(t *testing.T) {
 	waitForText(t, out, "hosts ")
 	waitForText(t, out, "0/3")
 	waitForText(t, out, "2 running, 0 not ok")
-	waitForText(t, out, "web1  Upgrade Docker")
-	waitForText(t, out, "web2  connecting")
+	waitForText(t, out, `web1  0s, on "Upgrade Docker" for 0s`)
+	waitForText(t, out, `web2  0s, on "connecting"`)
 }
 
 func TestLiveSlowestFirst(t *testing.T) {
@@ -82,7 +82,7 @@ func TestLiveSlowestFirst(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	l.HostStarted("new")
 
-	waitForText(t, out, "new  connecting")
+	waitForText(t, out, `new  0s, on "connecting"`)
 	frames := ansi.ReplaceAllString(out.String(), "")
 	last := frames[strings.LastIndex(frames, "hosts "):]
 	if strings.Index(last, "old") > strings.Index(last, "new") {
