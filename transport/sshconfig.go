@@ -37,7 +37,7 @@ type HostSettings struct {
 	HostName        string        // real host name, %h expanded
 	User            string        // login user
 	Port            int           // SSH port
-	IdentityFiles   []string      // private keys, ~ and tokens expanded
+	IdentityFiles   []string      // private keys that exist, ~ and tokens expanded
 	IdentitiesOnly  bool          // use the identity files only, not ssh-agent keys
 	ProxyJump       string        // jump hosts as written, "none" included
 	KnownHostsFiles []string      // UserKnownHostsFile, ~ and tokens expanded
@@ -199,7 +199,11 @@ func (c *SSHConfig) expandSettings(alias string, s *HostSettings) error {
 		if err != nil {
 			return fmt.Errorf("IdentityFile %q: %w", v, err)
 		}
-		s.IdentityFiles = append(s.IdentityFiles, file)
+
+		// ssh skips an IdentityFile that does not exist, and so does fleetharden.
+		if _, err := os.Stat(file); err == nil {
+			s.IdentityFiles = append(s.IdentityFiles, file)
+		}
 	}
 
 	for _, v := range strings.Fields(c.first(alias, "UserKnownHostsFile")) {

@@ -3,6 +3,7 @@ package transport
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -38,8 +39,24 @@ Host *
     IdentityFile ~/.ssh/id_fleet
 `
 
+// testKeys are the identity files of testSSHConfig, relative to the home
+// directory.
+var testKeys = []string{".ssh/bastion_key", ".ssh/keys/deploy@web1.internal.example",
+	".ssh/id_fleet"}
+
+// parseTestConfig parses text with a fresh home directory that holds testKeys.
 func parseTestConfig(t *testing.T, text string) *SSHConfig {
 	t.Helper()
+
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	for _, key := range testKeys {
+		path := filepath.Join(home, key)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		writeLocal(t, path, "key\n")
+	}
 
 	c, err := ParseSSHConfig("test_config", []byte(text))
 	if err != nil {
@@ -109,8 +126,12 @@ func TestSSHConfigFirstFileWins(t *testing.T) {
 	dir := t.TempDir()
 	user := filepath.Join(dir, "config")
 	system := filepath.Join(dir, "ssh_config")
-	writeLocal(t, user, "Host *\n  Port 2022\n  IdentityFile /keys/user\n")
-	writeLocal(t, system, "Host *\n  Port 22\n  User sys\n  IdentityFile /keys/system\n")
+	userKey, systemKey := filepath.Join(dir, "user_key"), filepath.Join(dir, "system_key")
+	writeLocal(t, userKey, "key\n")
+	writeLocal(t, systemKey, "key\n")
+	writeLocal(t, user, "Host *\n  Port 2022\n  IdentityFile "+userKey+
+		"\n  IdentityFile /nonexistent/key\n")
+	writeLocal(t, system, "Host *\n  Port 22\n  User sys\n  IdentityFile "+systemKey+"\n")
 
 	c, err := LoadSSHConfig(user, system)
 	if err != nil {
@@ -124,8 +145,7 @@ func TestSSHConfigFirstFileWins(t *testing.T) {
 	if got.Port != 2022 || got.User != "sys" {
 		t.Errorf("Port, User = %d, %q, want 2022, sys", got.Port, got.User)
 	}
-	if want := []string{"/keys/user", "/keys/system"}; !reflect.DeepEqual(got.IdentityFiles,
-		want) {
+	if want := []string{userKey, systemKey}; !reflect.DeepEqual(got.IdentityFiles, want) {
 		t.Errorf("IdentityFiles = %v, want %v", got.IdentityFiles, want)
 	}
 	if files := c.Files(); !reflect.DeepEqual(files, []string{user, system}) {
