@@ -216,8 +216,9 @@ func (l *e2eLab) drillExec(t *testing.T, host, script string) string {
 	return drillDocker(t, "exec", l.drillContainer(t, host), "sh", "-c", script)
 }
 
-// seedDrillDaemonJSON gives every host drillOriginal as daemon.json, and removes the file
-// at the end of the test, as the hosts had none before.
+// seedDrillDaemonJSON gives every host drillOriginal as daemon.json. At the end of the
+// test it removes the file, as the hosts had none before, and any temporary file of a
+// write that a drill cut off.
 func seedDrillDaemonJSON(t *testing.T, lab *e2eLab) {
 	t.Helper()
 	lab.each(t, "rm -f /etc/docker/.daemon.json.fleetharden-*; printf '%s' '"+drillOriginal+
@@ -225,7 +226,7 @@ func seedDrillDaemonJSON(t *testing.T, lab *e2eLab) {
 		"chmod 0640 /etc/docker/daemon.json")
 	t.Cleanup(func() {
 		for _, host := range lab.names {
-			lab.trySSH(host, "rm -f /etc/docker/daemon.json")
+			lab.trySSH(host, "rm -f /etc/docker/daemon.json /etc/docker/.daemon.json.fleetharden-*")
 		}
 	})
 }
