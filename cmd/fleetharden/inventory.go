@@ -48,6 +48,7 @@ func newInventoryCommand() *cobra.Command {
 	cmd.Flags().StringVarP(&limit, "limit", "l", "", "hosts and groups to print: names or globs")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the hosts as JSON")
 	cmd.MarkFlagRequired("inventory")
+	cmd.AddCommand(newFromVagrantCommand())
 	return cmd
 }
 
