@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -163,6 +164,7 @@ func (h *hostRun) outcome(ctx context.Context, step playbook.Step) tasks.Outcome
 	}
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	tctx = transport.WithLogAttrs(tctx, slog.String("task", step.Task.Name))
 
 	out := step.Run.Run(tctx, h.env)
 	if out.Status == tasks.StatusFailed && errors.Is(tctx.Err(), context.DeadlineExceeded) &&

@@ -11,6 +11,16 @@ import (
 // maxCmdInLog is the length of a command kept in log records.
 const maxCmdInLog = 120
 
+type logAttrsKey struct{}
+
+// WithLogAttrs returns a copy of ctx that adds attrs, such as the task that
+// runs the commands, to the log records of the commands run with it.
+func WithLogAttrs(ctx context.Context, attrs ...slog.Attr) context.Context {
+	prev, _ := ctx.Value(logAttrsKey{}).([]slog.Attr)
+	all := append(append([]slog.Attr(nil), prev...), attrs...)
+	return context.WithValue(ctx, logAttrsKey{}, all)
+}
+
 // logCommand writes a Debug record for a finished command: the host, the
 // command shortened to one line, its exit status and how long it ran. The
 // standard input, which carries the sudo password, is never logged.
@@ -20,11 +30,12 @@ func (c *Client) logCommand(ctx context.Context, cmd string, res Result, err err
 		return
 	}
 
-	attrs := []slog.Attr{
+	attrs, _ := ctx.Value(logAttrsKey{}).([]slog.Attr)
+	attrs = append(append([]slog.Attr(nil), attrs...),
 		slog.String("host", c.name),
 		slog.String("cmd", logLine(cmd)),
 		slog.Duration("duration", elapsed),
-	}
+	)
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	} else {

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"strings"
 	"testing"
@@ -17,10 +18,14 @@ func TestCommandLogged(t *testing.T) {
 		Level: slog.LevelDebug}))
 	c := f.dial(t)
 
-	run(t, c, "echo one\necho two; exit 3", []byte("stdin-secret"))
+	ctx := WithLogAttrs(context.Background(), slog.String("task", "Probe"))
+	if _, err := c.Run(ctx, "echo one\necho two; exit 3", []byte("stdin-secret")); err != nil {
+		t.Fatal(err)
+	}
 
 	out := logs.String()
-	for _, want := range []string{"host=test-host", `cmd="echo one echo two; exit 3"`,
+	for _, want := range []string{"task=Probe", "host=test-host",
+		`cmd="echo one echo two; exit 3"`,
 		"exit_code=3", "duration="} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)

@@ -67,8 +67,10 @@ func TestLogLevelsAndFormats(t *testing.T) {
 			t.Errorf("no %q record in:\n%s", msg, r.stderr)
 		}
 	}
-	if cmd := messages["command finished"]; cmd != nil && cmd["cmd"] != "echo hello" {
-		t.Errorf("command record = %v, want cmd echo hello", cmd)
+	cmd := messages["command finished"]
+	if cmd != nil && (cmd["cmd"] != "echo hello" || cmd["task"] != "Say hello" ||
+		cmd["run_id"] == nil || cmd["exit_code"] != 0.0) {
+		t.Errorf("command record = %v, want cmd, task, run_id and exit_code", cmd)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -122,6 +123,7 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	res := &report.Run{RunID: newRunID(), Playbook: plan.playbook.File,
 		Inventory: plan.inventory.File, Check: f.check, Start: time.Now().UTC(),
 		Hosts: []report.Host{}}
+	conn.logger = conn.logger.With(slog.String("run_id", res.RunID))
 	records, err := runDir(res.RunID)
 	if err != nil {
 		return err
