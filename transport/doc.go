@@ -8,6 +8,11 @@
 // standard input of sudo, never on a command line or in an environment
 // variable.
 //
+// Config.Jumps reaches a host through jump hosts, as OpenSSH's ProxyJump
+// does, and Bastions shares one connection per jump host among all the hosts
+// of a run. SSHConfig reads the OpenSSH client configuration (ssh_config)
+// that a host's settings and jump hosts can come from.
+//
 // Errors wrap the sentinels ErrUnreachable, ErrAuth, ErrHostKeyUnknown,
 // ErrHostKeyChanged, ErrBecome and ErrTimeout, so callers decide with
 // errors.Is. A command that exits nonzero is not a transport error: Run
