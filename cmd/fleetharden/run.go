@@ -91,20 +91,31 @@ func newCheckCommand() *cobra.Command {
 	return cmd
 }
 
-func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
+// validate checks the flags that need more than their type, and returns the batches of
+// --serial.
+func (f *runFlags) validate() ([]runner.BatchSize, error) {
 	if f.forks < 1 {
-		return badInput(fmt.Errorf("invalid --forks %d: use 1 or more", f.forks))
+		return nil, badInput(fmt.Errorf("invalid --forks %d: use 1 or more", f.forks))
 	}
 	serial, err := runner.ParseSerial(f.serial)
 	if err != nil {
-		return badInput(fmt.Errorf("--serial: %w", err))
+		return nil, badInput(fmt.Errorf("--serial: %w", err))
 	}
 	if f.maxFail < 0 || f.maxFail > 100 {
-		return badInput(fmt.Errorf("invalid --max-fail-percent %g: use 0 to 100", f.maxFail))
+		return nil, badInput(fmt.Errorf("invalid --max-fail-percent %g: use 0 to 100",
+			f.maxFail))
 	}
 	if f.jsonPath == "-" && f.junitPath == "-" {
-		return badInput(fmt.Errorf("--json - and --junit - both write to stdout: " +
+		return nil, badInput(fmt.Errorf("--json - and --junit - both write to stdout: " +
 			"name a file for one of them"))
+	}
+	return serial, nil
+}
+
+func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
+	serial, err := f.validate()
+	if err != nil {
+		return err
 	}
 	plan, err := loadPlan(f.inventory, f.limit, args)
 	if err != nil {
