@@ -95,12 +95,16 @@ func syntaxLines(data []byte) []syntaxLine {
 
 // isYAMLStart reports whether the first line of an inventory that is not blank or a
 // comment starts a YAML document: a document marker or directive, a mapping key, a flow
-// mapping (as in JSON) or a sequence item.
+// mapping (as in JSON), a sequence item, a tag, an anchor or an explicit key. No INI host
+// name starts with the characters of the last three, which host patterns use.
 func isYAMLStart(text string) bool {
 	switch {
 	case text == "---" || strings.HasPrefix(text, "--- "), strings.HasPrefix(text, "%"):
 		return true
 	case strings.HasPrefix(text, "{"), text == "-" || strings.HasPrefix(text, "- "):
+		return true
+	case strings.HasPrefix(text, "!"), strings.HasPrefix(text, "&"),
+		text == "?" || strings.HasPrefix(text, "? "):
 		return true
 	default:
 		return yamlKeyPattern.MatchString(text)

@@ -64,8 +64,9 @@
 //     is empty, which is an error.
 //   - The first remaining line starts a YAML inventory if it is a mapping key such as all:
 //     or "hosts: {...}", a document marker (---), a directive (%YAML), a flow mapping ({,
-//     as in JSON) or a list item (-). Any other first line, such as a section header
-//     ([web]) or a host line (web1 ansible_host=10.0.0.1), starts an INI inventory.
+//     as in JSON), a list item (-), a tag (!), an anchor (&) or an explicit key (?). Any
+//     other first line, such as a section header ([web]) or a host line
+//     (web1 ansible_host=10.0.0.1), starts an INI inventory.
 //   - A file that a later unindented line of the other format contradicts is rejected as
 //     ambiguous, with an error naming both lines: an INI section header in YAML, or in INI
 //     a YAML key alone on its line (web:) or a document marker. Indented lines do not

@@ -601,6 +601,9 @@ func TestSyntaxDetection(t *testing.T) {
 		{"yaml document marker", "hosts", "---\nall:\n  hosts:\n    web1:\n",
 			[]string{"web1"}, ""},
 		{"json", "hosts", `{"all": {"hosts": {"web1": null}}}`, []string{"web1"}, ""},
+		{"yaml tag", "hosts", "!!map\nall: {hosts: {web1: }}\n", []string{"web1"}, ""},
+		{"yaml anchor", "hosts", "&top\nall: {hosts: {web1: }}\n", []string{"web1"}, ""},
+		{"yaml explicit key", "hosts", "? all\n: {hosts: {web1: }}\n", []string{"web1"}, ""},
 		{"yaml text block", "hosts", "all:\n  vars:\n    motd: |\n      [banner]\n" +
 			"      web: x\n  hosts:\n    web1:\n", []string{"web1"}, ""},
 		{"yaml then ini", "hosts", "all:\n  hosts:\n    web1:\n[web]\nweb2\n", nil,
