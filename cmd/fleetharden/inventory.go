@@ -17,7 +17,7 @@ func newInventoryCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inventory -i INVENTORY",
 		Short: "Print the resolved hosts with their connection settings and variables",
-		Long: "Read an inventory (fleetharden's own YAML or Ansible's YAML) and print each\n" +
+		Long: "Read an inventory (fleetharden's YAML, or Ansible's YAML or INI) and print each\n" +
 			"selected host with its address, port, user, key, sudo setting, groups and\n" +
 			"merged variables. No host is contacted.",
 		Example: "  fleetharden inventory -i inventory.yaml\n" +

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 func main() {
@@ -52,7 +54,30 @@ func stopContext(ctx context.Context) context.Context {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	root := newRootCommand(stdin, stdout, stderr)
 	root.SetArgs(args)
-	return root.ExecuteContext(ctx)
+	started := false
+	markStart(root, &started)
+
+	err := root.ExecuteContext(ctx)
+	var ee *exitError
+	if err != nil && !started && !errors.As(err, &ee) {
+		// cobra's own checks (an unknown command, a missing required flag, extra
+		// arguments) fail before any command runs: these are usage mistakes.
+		return badInput(fmt.Errorf("%w\nrun 'fleetharden --help' for usage", err))
+	}
+	return err
+}
+
+// markStart wraps every command's RunE so that started tells whether a command began.
+func markStart(cmd *cobra.Command, started *bool) {
+	if run := cmd.RunE; run != nil {
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			*started = true
+			return run(c, args)
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markStart(sub, started)
+	}
 }
 
 // The exit statuses, documented in the README.

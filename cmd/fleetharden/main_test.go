@@ -187,3 +187,15 @@ func TestVersionPrints(t *testing.T) {
 		t.Errorf("version: exit %d, output %q", code, stdout)
 	}
 }
+
+func TestUsageMistakesExitTwo(t *testing.T) {
+	for _, args := range [][]string{{"run"}, {"bogus"}, {"rollback", "-i", "x.yaml"}} {
+		code, _, stderr := cli(t, args...)
+		if code != exitBadInput {
+			t.Errorf("%v: exit status = %d, want %d", args, code, exitBadInput)
+		}
+		if !strings.Contains(stderr, "--help") {
+			t.Errorf("%v: stderr %q does not point to --help", args, stderr)
+		}
+	}
+}
