@@ -91,7 +91,11 @@ func (t *Task) compile(e *expander) (Step, error) {
 			}
 			continue
 		}
-		v, err := e.value(n)
+		expand := e.value
+		if p.Shell {
+			expand = e.shellValue
+		}
+		v, err := expand(n)
 		if err == nil {
 			v, err = convert(v, p.Type)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fleetharden/fleetharden/tasks"
 )
 
 // templateRE matches `{{ name }}` and `{{ name | default(value) }}`, where value is a YAML
@@ -31,12 +33,21 @@ func (e *expander) value(n *yaml.Node) (any, error) {
 	return w.value(n)
 }
 
+// shellValue converts n as value does, for a shell command. A template inside other text
+// expands to its value quoted as one shell word, so a variable cannot add commands. A
+// template that is the whole value stands for the whole command and expands as it is.
+func (e *expander) shellValue(n *yaml.Node) (any, error) {
+	w := &nodeWalk{expander: e, open: map[*yaml.Node]bool{}, shell: true}
+	return w.value(n)
+}
+
 // nodeWalk converts one argument node. It counts the nodes it visits and keeps the anchored
 // nodes it is inside, so aliases can neither recurse nor multiply without bound.
 type nodeWalk struct {
 	*expander
 	nodes int
 	open  map[*yaml.Node]bool
+	shell bool // quote the values of templates inside text as shell words
 }
 
 func (w *nodeWalk) value(n *yaml.Node) (any, error) {
@@ -77,7 +88,7 @@ func (w *nodeWalk) value(n *yaml.Node) (any, error) {
 		}
 		return v, nil
 	}
-	return w.expandString(n.Value)
+	return w.expandText(n.Value, w.shell)
 }
 
 func (w *nodeWalk) mapping(n *yaml.Node) (map[string]any, error) {
@@ -93,6 +104,12 @@ func (w *nodeWalk) mapping(n *yaml.Node) (map[string]any, error) {
 }
 
 func (e *expander) expandString(s string) (any, error) {
+	return e.expandText(s, false)
+}
+
+// expandText expands the templates in s. With shell, the value of a template inside other
+// text is quoted as one shell word.
+func (e *expander) expandText(s string, shell bool) (any, error) {
 	locs := templateRE.FindAllStringSubmatchIndex(s, -1)
 	if len(locs) == 0 {
 		return s, nil
@@ -114,7 +131,11 @@ func (e *expander) expandString(s string) (any, error) {
 			return nil, fmt.Errorf("variable %s is a %s and cannot be part of a string: "+
 				"use it alone as the whole value", s[loc[2]:loc[3]], typeName(v))
 		}
-		fmt.Fprint(&b, v)
+		word := fmt.Sprint(v)
+		if shell {
+			word = tasks.Quote(word)
+		}
+		b.WriteString(word)
 		last = loc[1]
 	}
 	b.WriteString(s[last:])

@@ -14,7 +14,8 @@ import (
 
 var assertParams = []Param{
 	{Name: "file", Type: TypeString, Doc: "file to read; give file or cmd"},
-	{Name: "cmd", Type: TypeString, Doc: "command whose standard output is read; give file or cmd"},
+	{Name: "cmd", Type: TypeString, Shell: true,
+		Doc: "command whose standard output is read; give file or cmd"},
 	{Name: "format", Type: TypeString,
 		Doc: "json or yaml; by default from the file extension, json for cmd"},
 	{Name: "that", Type: TypeList, Required: true,

@@ -20,8 +20,9 @@ func init() {
 		Name: "command",
 		Doc:  "Run a shell command; a nonzero exit status fails the task.",
 		Params: []Param{
-			{Name: "cmd", Type: TypeString, Required: true,
-				Doc: "shell command, run with sh -c"},
+			{Name: "cmd", Type: TypeString, Required: true, Shell: true,
+				Doc: "shell command, run with sh -c; a template inside it inserts its " +
+					"value as one quoted word"},
 			{Name: "fact", Type: TypeString,
 				Doc: "fact name under which to record the command's trimmed stdout"},
 			{Name: "changed", Type: TypeBool, Default: false,

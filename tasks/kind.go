@@ -27,6 +27,9 @@ type Param struct {
 	Required bool
 	Default  any // used when the argument is absent; nil for none
 	Doc      string
+	// Shell marks a string that runs as a shell command. A template inside other text
+	// then expands to its value quoted as one shell word.
+	Shell bool
 }
 
 // Args are a task's arguments after variables were expanded and types checked: strings are

@@ -39,7 +39,7 @@ func init() {
 				Doc: "restarted, reloaded, or started (started only if not active)"},
 			{Name: "timeout", Type: TypeDuration, Default: 60 * time.Second,
 				Doc: "how long the service has to become healthy"},
-			{Name: "health_cmd", Type: TypeString,
+			{Name: "health_cmd", Type: TypeString, Shell: true,
 				Doc: "shell command that exits 0 when the service is healthy; " +
 					"for docker it defaults to running docker info on the local socket"},
 		},
