@@ -114,6 +114,21 @@ func startDrill(t *testing.T, stateDir string, args ...string) *drillProcess {
 // wait waits for the process to end and reads its results.
 func (p *drillProcess) wait(t *testing.T) drillRun {
 	t.Helper()
+	r := p.waitExit(t)
+	var err error
+	r.json, err = os.ReadFile(p.jsonPath)
+	if err != nil {
+		t.Fatalf("read results (exit %d): %v", r.exitCode, err)
+	}
+	if err := json.Unmarshal(r.json, &r.results); err != nil {
+		t.Fatalf("parse results: %v\n%s", err, r.json)
+	}
+	return r
+}
+
+// waitExit waits for the process to end, for runs that may write no results.
+func (p *drillProcess) waitExit(t *testing.T) drillRun {
+	t.Helper()
 	err := p.cmd.Wait()
 	r := drillRun{elapsed: time.Since(p.start), stdout: p.stdout.String(),
 		stderr: p.stderr.String()}
@@ -132,14 +147,6 @@ func (p *drillProcess) wait(t *testing.T) drillRun {
 	}
 	t.Logf("fleetharden %s: exit %d after %v\n%s%s", strings.Join(p.cmd.Args[1:], " "),
 		r.exitCode, r.elapsed.Round(time.Millisecond), r.stdout, r.stderr)
-
-	r.json, err = os.ReadFile(p.jsonPath)
-	if err != nil {
-		t.Fatalf("read results (exit %d): %v", r.exitCode, err)
-	}
-	if err := json.Unmarshal(r.json, &r.results); err != nil {
-		t.Fatalf("parse results: %v\n%s", err, r.json)
-	}
 	return r
 }
 
