@@ -91,6 +91,8 @@ func checkAddress(address string) string {
 		return "write IPv6 addresses without brackets and set the port with the port field"
 	case strings.Contains(address, "@"):
 		return "set the login name with the user field, not in the address"
+	case strings.Count(address, ":") == 1:
+		return "it contains a port; set the port with the port field"
 	}
 
 	for _, r := range address {
@@ -243,12 +245,18 @@ func checkHostName(name string) string {
 		return "the host name is empty"
 	case strings.ContainsAny(name[:1], "!&~"):
 		return "it must not start with '!', '&' or '~', which host patterns use"
+	case name == "." || name == "..":
+		return "it must not be . or .., which name directories"
 	}
 
 	for _, r := range name {
 		if r <= ' ' || r == 0x7f || strings.ContainsRune(",*?[]", r) {
 			return fmt.Sprintf("it contains %q; host names must not contain whitespace, "+
 				"control characters, commas or the pattern characters * ? [ ]", r)
+		}
+		// Results and journals are kept in files named after the host.
+		if r == '/' || r == '\\' {
+			return fmt.Sprintf("it contains %q; host names must not contain slashes", r)
 		}
 	}
 

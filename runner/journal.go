@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -78,7 +79,8 @@ func newJournal(conn Conn, runID, host, localDir string) *journal {
 	j := &journal{conn: conn, dir: path.Join(JournalDir, runID),
 		doc: journalDoc{RunID: runID, Host: host, State: journalRunning}}
 	if localDir != "" {
-		j.local = filepath.Join(localDir, host+".json")
+		// Escaping keeps any host name to one file inside localDir.
+		j.local = filepath.Join(localDir, url.PathEscape(host)+".json")
 	}
 	return j
 }
