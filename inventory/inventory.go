@@ -2,7 +2,8 @@ package inventory
 
 import (
 	"fmt"
-	"os"
+
+	"github.com/fleetharden/fleetharden/internal/inputfile"
 )
 
 // Host is a machine that fleetharden connects to, with its settings merged from every
@@ -33,7 +34,7 @@ type Inventory struct {
 
 // Load reads and parses the inventory file at path.
 func Load(path string) (*Inventory, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path)
 	if err != nil {
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}

@@ -7,12 +7,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/fleetharden/fleetharden/internal/inputfile"
 	"github.com/fleetharden/fleetharden/tasks"
 )
 
@@ -44,7 +44,7 @@ func (t *Task) IsHandler() bool { return t.handler }
 
 // Load reads and checks the playbook at path.
 func Load(path string) (*Playbook, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path)
 	if err != nil {
 		return nil, fmt.Errorf("read playbook: %w", err)
 	}
