@@ -56,7 +56,7 @@ func (h *hostRun) runHost(ctx context.Context) {
 	dialStart := time.Now()
 	conn, err := h.opts.Dial(ctx, host)
 	if err != nil {
-		h.result.Status = report.HostUnreachable
+		h.result.Status = dialStatus(err)
 		h.result.Message = err.Error()
 		return
 	}
@@ -213,6 +213,15 @@ func (h *hostRun) finish(ctx context.Context) {
 	}
 	h.result.Status = report.HostRolledBack
 	h.journal.setState(ctx, journalRolledBack)
+}
+
+// dialStatus returns the status of a host that could not be logged in to. sudo refusing
+// the user or its password is a failure of the host's setup, not of the network.
+func dialStatus(err error) report.HostStatus {
+	if errors.Is(err, transport.ErrBecome) {
+		return report.HostFailed
+	}
+	return report.HostUnreachable
 }
 
 // lockPath returns the host lock's file: in /run, cleared at boot, when the run is root

@@ -50,7 +50,7 @@ func rollbackHost(ctx context.Context, h *inventory.Host, opts RollbackOptions) 
 		Tasks: []report.Task{}}
 	conn, err := opts.Dial(ctx, h)
 	if err != nil {
-		res.Status, res.Message = report.HostUnreachable, err.Error()
+		res.Status, res.Message = dialStatus(err), err.Error()
 		return res
 	}
 	defer conn.Close()

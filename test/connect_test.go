@@ -56,8 +56,8 @@ func TestSudoPasswordFromFile(t *testing.T) {
 	pass := filepath.Join(lab.dir, "become-pass")
 
 	denied := lab.run(t, "run", "-i", inv)
-	if denied.exitCode != 4 {
-		t.Errorf("run without the sudo password: exit status = %d, want 4", denied.exitCode)
+	if denied.exitCode != 3 {
+		t.Errorf("run without the sudo password: exit status = %d, want 3", denied.exitCode)
 	}
 	if !strings.Contains(denied.stdout, "--become-pass-file") {
 		t.Errorf("the failure does not say how to give the password:\n%s", denied.stdout)
@@ -80,8 +80,8 @@ func TestSudoPasswordFromFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := lab.run(t, "run", "-i", inv, "--become-pass-file", wrong)
-	if bad.exitCode != 4 {
-		t.Errorf("run with a wrong sudo password: exit status = %d, want 4", bad.exitCode)
+	if bad.exitCode != 3 {
+		t.Errorf("run with a wrong sudo password: exit status = %d, want 3", bad.exitCode)
 	}
 	if strings.Contains(bad.stdout+bad.stderr, "not-the-password") {
 		t.Errorf("the wrong sudo password appears in the output")

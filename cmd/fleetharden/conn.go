@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/fleetharden/fleetharden/internal/inputfile"
 	"github.com/fleetharden/fleetharden/inventory"
 	"github.com/fleetharden/fleetharden/runner"
 	"github.com/fleetharden/fleetharden/transport"
@@ -100,9 +101,13 @@ func (f *connFlags) connector(cmd *cobra.Command) (*connector, error) {
 func (f *connFlags) becomePassword(cmd *cobra.Command) ([]byte, error) {
 	switch {
 	case f.becomePassFile != "":
-		data, err := os.ReadFile(f.becomePassFile)
+		data, err := inputfile.Read(f.becomePassFile)
 		if err != nil {
 			return nil, fmt.Errorf("read --become-pass-file: %w", err)
+		}
+		if info, err := os.Stat(f.becomePassFile); err == nil && info.Mode().Perm()&0o077 != 0 {
+			slog.Warn("the sudo password file is readable by other users: chmod 600 it",
+				"file", f.becomePassFile, "mode", fmt.Sprintf("%04o", info.Mode().Perm()))
 		}
 		pass := bytes.TrimRight(data, "\r\n")
 		if len(pass) == 0 || bytes.ContainsAny(pass, "\r\n") {

@@ -199,3 +199,37 @@ func TestUsageMistakesExitTwo(t *testing.T) {
 		}
 	}
 }
+
+func TestBadFlagsAndKeysTouchNoHost(t *testing.T) {
+	port, accepted := countingListener(t)
+	missingKey := filepath.Join(t.TempDir(), "id_missing")
+	notAKey := writeFile(t, "id_text", "hello\n")
+	inv := func(key string) string {
+		return writeFile(t, "inv.yaml", fmt.Sprintf("hosts:\n  h1: {address: 127.0.0.1, "+
+			"port: %d, user: fleet, key: %s}\n", port, key))
+	}
+	good := inv(notAKey)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "-i", inv(missingKey)}, "key " + missingKey},
+		{[]string{"run", "-i", good}, "not a private key"},
+		{[]string{"run", "-i", good, "--json", "/nonexistent/dir/r.json"}, "create the directory first"},
+		{[]string{"run", "-i", good, "--task-timeout", "0s"}, "invalid --task-timeout"},
+		{[]string{"run", "-i", good, "--connect-timeout", "-1s"}, "invalid --connect-timeout"},
+		{[]string{"rollback", "-i", good, "--run", "../../etc"}, `invalid --run "../../etc"`},
+	}
+	for _, tc := range cases {
+		code, _, stderr := cli(t, tc.args...)
+		if code != exitBadInput {
+			t.Errorf("%v: exit status = %d, want %d", tc.args, code, exitBadInput)
+		}
+		if !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: stderr = %q, want it to contain %q", tc.args, stderr, tc.want)
+		}
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("%d connections reached the host, want none", n)
+	}
+}

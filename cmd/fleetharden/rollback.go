@@ -2,6 +2,10 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,12 +47,23 @@ func newRollbackCommand() *cobra.Command {
 }
 
 func rollbackRun(cmd *cobra.Command, f *runFlags, runID string, force bool) error {
+	if !runIDPattern.MatchString(runID) {
+		return badInput(fmt.Errorf("invalid --run %q: a run id looks like "+
+			"20261204T153012Z-3fa2c1; fleetharden runs lists them", runID))
+	}
+	if !runRecorded(runID) {
+		slog.Warn("no record of this run on this machine; looking for its journal on the hosts",
+			"run_id", runID)
+	}
 	inv, err := inventory.Load(f.inventory)
 	if err != nil {
 		return badInput(err)
 	}
 	hosts, err := inv.Select(f.limit)
 	if err != nil {
+		return badInput(err)
+	}
+	if err := checkKeyFiles(hosts); err != nil {
 		return badInput(err)
 	}
 	dial, err := f.conn.dialer(cmd)
@@ -70,6 +85,19 @@ func rollbackRun(cmd *cobra.Command, f *runFlags, runID string, force bool) erro
 		return err
 	}
 	return rollbackExit(res.Summary)
+}
+
+// runIDPattern is the form of the run ids newRunID makes.
+var runIDPattern = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$`)
+
+// runRecorded reports whether this machine keeps the results of the run.
+func runRecorded(runID string) bool {
+	base, err := stateDir()
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(base, "runs", runID, "results.json"))
+	return err == nil
 }
 
 // rollbackExit maps a rollback's outcome to the exit status: here rolled_back is success.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -109,6 +110,13 @@ func (f *runFlags) validate() ([]runner.BatchSize, error) {
 		return nil, badInput(fmt.Errorf("--json - and --junit - both write to stdout: " +
 			"name a file for one of them"))
 	}
+	err = errors.Join(checkOutputPath("--json", f.jsonPath),
+		checkOutputPath("--junit", f.junitPath), checkPositive("--task-timeout", f.timeout),
+		checkPositive("--connect-timeout", f.conn.connectTimeout),
+		checkPositive("--lock-timeout", f.lockWait))
+	if err != nil {
+		return nil, badInput(err)
+	}
 	return serial, nil
 }
 
@@ -129,11 +137,14 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	if err := conn.check(jobHosts(plan.jobs)); err != nil {
 		return badInput(err)
 	}
+	if err := checkKeyFiles(jobHosts(plan.jobs)); err != nil {
+		return badInput(err)
+	}
 
 	ctx := cmd.Context()
 	res := &report.Run{RunID: newRunID(), Playbook: plan.playbook.File,
 		Inventory: plan.inventory.File, Check: f.check, Start: time.Now().UTC(),
-		Hosts: []report.Host{}}
+		Hosts: []report.Host{}, Summary: report.Summary{Hosts: len(plan.jobs)}}
 	conn.logger = conn.logger.With(slog.String("run_id", res.RunID))
 	records, err := runDir(res.RunID)
 	if err != nil {
@@ -164,8 +175,7 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	}
 	if ctx.Err() != nil {
 		return &exitError{code: exitInterrupted, err: fmt.Errorf("run %s stopped at once; "+
-			"hosts it changed keep their journal: undo with fleetharden rollback -i %s --run %s",
-			res.RunID, f.inventory, res.RunID)}
+			"hosts it changed keep their journal: undo with %s", res.RunID, rollbackHint(f, res.RunID))}
 	}
 	if stopContext(ctx).Err() != nil {
 		return &exitError{code: exitInterrupted, err: fmt.Errorf("run %s interrupted", res.RunID)}
@@ -223,4 +233,16 @@ func jobHosts(jobs []runner.Job) []*inventory.Host {
 		hosts[i] = job.Host
 	}
 	return hosts
+}
+
+// rollbackHint returns the command that undoes a run, with the connection flags it needs.
+func rollbackHint(f *runFlags, runID string) string {
+	hint := fmt.Sprintf("fleetharden rollback -i %s --run %s", f.inventory, runID)
+	if f.conn.knownHosts != "" {
+		hint += " --known-hosts " + f.conn.knownHosts
+	}
+	if f.conn.becomePassFile != "" {
+		hint += " --become-pass-file " + f.conn.becomePassFile
+	}
+	return hint
 }

@@ -35,7 +35,7 @@ func newRunsCommand() *cobra.Command {
 			for _, r := range runs {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", r.RunID,
 					r.Start.Local().Format("2006-01-02 15:04:05"), r.Playbook,
-					len(r.Hosts), outcome(r))
+					r.Summary.Hosts, outcome(r))
 			}
 			return w.Flush()
 		},
