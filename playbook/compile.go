@@ -100,6 +100,9 @@ func (t *Task) compile(e *expander) (Step, error) {
 			v, err = convert(v, p.Type)
 		}
 		if err != nil {
+			if hasTemplate(n) {
+				err = fmt.Errorf("%w (value from the variables of host %s)", err, e.host)
+			}
 			errs = append(errs, t.errorAt(n, fmt.Errorf("%s: %w", p.Name, err)))
 			continue
 		}

@@ -216,3 +216,31 @@ func TestWhenConditions(t *testing.T) {
 		}
 	}
 }
+
+func TestCompileReportsFiltersAndHosts(t *testing.T) {
+	src := "name: p\ntasks:\n  - name: a\n    test_echo: {name: \"{{ who | upper }}\"}\n" +
+		"  - name: b\n    test_echo: {name: x, users: \"{{ who }}\"}\n"
+	pb, err := Parse("pb.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pb.Compile("web1", map[string]any{"who": []any{"alice", 3}})
+	if err == nil {
+		t.Fatal("Compile succeeded, want errors")
+	}
+	if !strings.Contains(err.Error(), `unsupported filter "upper"`) {
+		t.Errorf("error %v does not name the unsupported filter", err)
+	}
+	if !strings.Contains(err.Error(), "value from the variables of host web1") {
+		t.Errorf("error %v does not name the host whose variable is wrong", err)
+	}
+}
+
+func TestNoArgumentKindMessage(t *testing.T) {
+	tasks.Register(&tasks.Kind{Name: "test_noargs",
+		New: func(tasks.Args) (tasks.Task, error) { return &echoTask{}, nil }})
+	_, err := Parse("pb.yaml", []byte("name: p\ntasks:\n  - name: a\n    test_noargs: {foo: 1}\n"))
+	if err == nil || !strings.Contains(err.Error(), "it takes no arguments") {
+		t.Errorf("error = %v, want it to say the kind takes no arguments", err)
+	}
+}

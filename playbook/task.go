@@ -110,10 +110,14 @@ func (t *Task) checkArgs(l *errorList) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	takes := "it takes " + strings.Join(names, ", ")
+	if len(names) == 0 {
+		takes = "it takes no arguments"
+	}
 	for _, k := range keys {
 		if _, ok := t.Kind.Param(k); !ok {
-			l.add(keyNode(t.argPos, k), "unknown argument %q for %s%s; it takes %s",
-				k, t.Kind.Name, suggest(k, names), strings.Join(names, ", "))
+			l.add(keyNode(t.argPos, k), "unknown argument %q for %s%s; %s",
+				k, t.Kind.Name, suggest(k, names), takes)
 		}
 	}
 	for _, p := range t.Kind.Params {

@@ -103,6 +103,22 @@ func (w *nodeWalk) mapping(n *yaml.Node) (map[string]any, error) {
 	return m, nil
 }
 
+// filterRE matches a template with a filter other than default, which is not expanded.
+var filterRE = regexp.MustCompile(`\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\|\s*([A-Za-z_]*)`)
+
+// hasTemplate reports whether any string under n holds a template.
+func hasTemplate(n *yaml.Node) bool {
+	if n.Kind == yaml.ScalarNode {
+		return templateRE.MatchString(n.Value)
+	}
+	for _, c := range n.Content {
+		if hasTemplate(c) {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *expander) expandString(s string) (any, error) {
 	return e.expandText(s, false)
 }
@@ -110,6 +126,12 @@ func (e *expander) expandString(s string) (any, error) {
 // expandText expands the templates in s. With shell, the value of a template inside other
 // text is quoted as one shell word.
 func (e *expander) expandText(s string, shell bool) (any, error) {
+	for _, m := range filterRE.FindAllStringSubmatch(s, -1) {
+		if m[1] != "default" {
+			return nil, fmt.Errorf("unsupported filter %q in %q: only {{ name }} and "+
+				"{{ name | default(VALUE) }} are expanded", m[1], s)
+		}
+	}
 	locs := templateRE.FindAllStringSubmatchIndex(s, -1)
 	if len(locs) == 0 {
 		return s, nil
