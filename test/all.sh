@@ -30,6 +30,7 @@ go vet -tags lab ./test/...
 
 section "Unit tests"
 go test -race ./...
+for f in inventory.FuzzParse{,INI} playbook.FuzzParse tasks.FuzzMergeDaemonConfig; do go test -run '^$' -fuzz "^${f#*.}\$" -fuzztime 10s "./${f%.*}"; done
 
 section "Release builds"
 test/release.sh
