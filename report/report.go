@@ -55,6 +55,7 @@ type Summary struct {
 type Host struct {
 	Name       string         `json:"name"`
 	Address    string         `json:"address"`
+	Port       int            `json:"port"`
 	Status     HostStatus     `json:"status"`
 	Message    string         `json:"message,omitempty"`
 	Facts      map[string]any `json:"facts"`

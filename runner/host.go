@@ -43,8 +43,8 @@ func (h *hostRun) run(ctx context.Context) report.Host {
 
 func (h *hostRun) runHost(ctx context.Context) {
 	host := h.job.Host
-	h.result = report.Host{Name: host.Name, Address: host.Address, Facts: map[string]any{},
-		Tasks: []report.Task{}}
+	h.result = report.Host{Name: host.Name, Address: host.Address, Port: host.Port,
+		Facts: map[string]any{}, Tasks: []report.Task{}}
 
 	if err := h.opts.Stop.Err(); err != nil {
 		h.result.Status = report.HostSkipped

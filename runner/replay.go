@@ -46,7 +46,7 @@ func Rollback(ctx context.Context, hosts []*inventory.Host, opts RollbackOptions
 }
 
 func rollbackHost(ctx context.Context, h *inventory.Host, opts RollbackOptions) report.Host {
-	res := report.Host{Name: h.Name, Address: h.Address, Facts: map[string]any{},
+	res := report.Host{Name: h.Name, Address: h.Address, Port: h.Port, Facts: map[string]any{},
 		Tasks: []report.Task{}}
 	conn, err := opts.Dial(ctx, h)
 	if err != nil {

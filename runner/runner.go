@@ -117,7 +117,7 @@ func runBatch(ctx context.Context, jobs []Job, results []report.Host, opts Optio
 // skipAll reports hosts the rollout never reached.
 func skipAll(results []report.Host, jobs []Job, reason string) {
 	for i, job := range jobs {
-		results[i] = report.Host{Name: job.Host.Name, Address: job.Host.Address,
+		results[i] = report.Host{Name: job.Host.Name, Address: job.Host.Address, Port: job.Host.Port,
 			Status: report.HostSkipped, Message: reason, Facts: map[string]any{},
 			Tasks: []report.Task{}}
 	}
