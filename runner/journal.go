@@ -278,11 +278,15 @@ func (j *journal) rollback(ctx context.Context) ([]string, error) {
 
 	for _, r := range dedupeServices(services) {
 		step := "restart " + r.Service
-		if err := j.restart(ctx, r); err != nil {
+		err := j.restart(ctx, r)
+		switch {
+		case errors.Is(err, errNoService):
+			done = append(done, step+" skipped: the host has no such service")
+		case err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", step, err))
-			continue
+		default:
+			done = append(done, step+" (healthy)")
 		}
-		done = append(done, step+" (healthy)")
 	}
 	return done, errors.Join(errs...)
 }
@@ -336,10 +340,19 @@ func (j *journal) command(ctx context.Context, cmd string) error {
 // the health check is the same as in the run. A unit that failed several times in a row is
 // reset first, or systemd would refuse to start it again.
 func (j *journal) restart(ctx context.Context, r record) error {
-	reset := "if command -v systemctl >/dev/null 2>&1; then systemctl reset-failed " +
-		tasks.Quote(r.Service) + " 2>/dev/null; fi; true"
-	if err := j.command(ctx, reset); err != nil {
+	// Exit status 3 means the service does not exist: its restart in the run failed for
+	// that reason, and there is nothing to bring back.
+	name := tasks.Quote(r.Service)
+	reset := "if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then " +
+		"systemctl cat " + name + " >/dev/null 2>&1 || exit 3; " +
+		"systemctl reset-failed " + name + " 2>/dev/null; " +
+		"elif [ ! -x /etc/init.d/" + name + " ]; then exit 3; fi; true"
+	res, err := j.conn.Run(ctx, reset, nil)
+	if err != nil {
 		return err
+	}
+	if res.ExitCode == 3 {
+		return errNoService
 	}
 
 	kind, ok := tasks.Lookup("service")
@@ -372,6 +385,9 @@ func dedupeServices(list []record) []record {
 	}
 	return out
 }
+
+// errNoService reports that a service to restart does not exist on the host.
+var errNoService = errors.New("no such service")
 
 // discard is an Undo that keeps nothing, for the restarts a rollback makes.
 type discard struct{}
