@@ -97,3 +97,16 @@ func WriteRecap(w io.Writer, r *Run) {
 		"unreachable=%d skipped=%d\n", s.Hosts, s.OK, s.Changed, s.Failed, s.RolledBack,
 		s.RollbackFailed, s.Unreachable, s.Skipped)
 }
+
+// WriteDiffs prints the diff of every task that has one, under its host and task name.
+func WriteDiffs(w io.Writer, r *Run) {
+	for _, h := range r.Hosts {
+		for _, t := range h.Tasks {
+			if t.Diff == "" {
+				continue
+			}
+			fmt.Fprintf(w, "\n%s | %s | %s\n", h.Name, t.Name, t.Status)
+			writeIndented(w, "  ", t.Diff)
+		}
+	}
+}

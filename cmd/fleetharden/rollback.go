@@ -73,7 +73,7 @@ func rollbackRun(cmd *cobra.Command, f *runFlags, runID string, force bool) erro
 
 	res := &report.Run{RunID: runID, Playbook: "rollback", Inventory: inv.File,
 		Start: time.Now().UTC()}
-	obs, done := newObserver(cmd, f, len(hosts))
+	obs, done, _ := newObserver(cmd, f, len(hosts))
 	res.Hosts = runner.Rollback(cmd.Context(), hosts, runner.RollbackOptions{
 		RunID: runID, Forks: f.forks, Force: force, Dial: dial, Observer: obs,
 		LockWait: time.Minute,

@@ -156,7 +156,7 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 		return err
 	}
 
-	obs, done := newObserver(cmd, f, len(plan.jobs))
+	obs, done, live := newObserver(cmd, f, len(plan.jobs))
 	res.Hosts = runner.Run(ctx, plan.jobs, runner.Options{
 		RunID: res.RunID, Forks: f.forks, TaskTimeout: f.timeout, Check: f.check,
 		Dial: conn.dial, Observer: obs, Stop: stopContext(ctx), Serial: serial,
@@ -166,6 +166,10 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	done()
 	res.End = time.Now().UTC()
 	res.Summarize()
+	if live && f.diff {
+		// The live view has no room for diffs, so they follow it.
+		report.WriteDiffs(f.progressOut(cmd), res)
+	}
 
 	if err := res.WriteJSON(filepath.Join(records, "results.json"), nil); err != nil {
 		return err
