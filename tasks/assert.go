@@ -13,7 +13,7 @@ import (
 )
 
 var assertParams = []Param{
-	{Name: "file", Type: TypeString, Doc: "file to read; give file or cmd"},
+	{Name: "file", Type: TypeString, Doc: "absolute path of the file to read; give file or cmd"},
 	{Name: "cmd", Type: TypeString, Shell: true,
 		Doc: "command whose standard output is read; give file or cmd"},
 	{Name: "format", Type: TypeString,
@@ -56,6 +56,11 @@ func newAssertTask(args Args) (Task, error) {
 	t := &assertTask{file: args.String("file"), cmd: args.String("cmd"), format: args.String("format")}
 	if (t.file == "") == (t.cmd == "") {
 		return nil, errors.New("give exactly one of file and cmd")
+	}
+	if t.file != "" {
+		if err := CheckPath("file", t.file); err != nil {
+			return nil, err
+		}
 	}
 	if err := t.resolveFormat(); err != nil {
 		return nil, err

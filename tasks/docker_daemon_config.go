@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"regexp"
 	"strings"
 
@@ -51,14 +50,8 @@ func newDaemonConfigTask(args Args) (Task, error) {
 		remove:  args.Strings("remove"),
 		service: args.String("service"),
 	}
-	if !path.IsAbs(t.path) {
-		return nil, fmt.Errorf("path %q: must be an absolute path", t.path)
-	}
-	// A path with .. elements can lead outside the directory it names, to a file that the
-	// root-owned write would then replace.
-	if clean := path.Clean(t.path); clean != t.path {
-		return nil, fmt.Errorf("path %q: must be an absolute path without . or .. elements "+
-			"or repeated slashes, such as %s", t.path, clean)
+	if err := CheckPath("path", t.path); err != nil {
+		return nil, err
 	}
 	if !unitNameRE.MatchString(t.service) {
 		return nil, fmt.Errorf("service %q: invalid systemd unit name", t.service)

@@ -309,7 +309,7 @@ func TestDaemonConfigNewRejects(t *testing.T) {
 			"remove": []string{"debug"}}, `key "debug" is both in settings and in remove`},
 		{"nothing to do", settingsArgs(map[string]any{}), "nothing to do"},
 		{"relative path", tasks.Args{"settings": map[string]any{"debug": true}, "path": "daemon.json"},
-			"must be an absolute path"},
+			"use an absolute path"},
 		{"bad unit name", tasks.Args{"settings": map[string]any{"debug": true}, "service": "docker; reboot"},
 			"invalid systemd unit name"},
 	}
