@@ -67,6 +67,17 @@ func checkDaemonDocument(doc jsonObject) error {
 	return nil
 }
 
+// checkMergedValues checks the values of a document that checkDaemonDocument accepted,
+// with log-opts checked against the log driver that dockerd would use.
+func checkMergedValues(doc jsonObject, cl *daemonCommandLine) error {
+	decoded, err := decodeJSON(doc.marshal())
+	if err != nil {
+		return err
+	}
+	values, _ := decoded.(map[string]any)
+	return checkDaemonValues(values, "key", effectiveLogDriver(values, cl), true)
+}
+
 // checkDaemonType checks a value decoded by decodeJSON as strictly as dockerd's JSON
 // decoding does.
 func checkDaemonType(t daemonType, v any) error {

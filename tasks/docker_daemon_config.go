@@ -26,7 +26,8 @@ func init() {
 	Register(&Kind{
 		Name: "docker_daemon_config",
 		Doc: "Merge settings into the Docker daemon's daemon.json, keeping the keys it " +
-			"does not manage, and never write a file that would stop dockerd from starting.",
+			"does not manage. Keys, value types and common values are checked first, so a " +
+			"file that would stop dockerd, or every container, from starting is not written.",
 		Params: daemonConfigParams,
 		New:    newDaemonConfigTask,
 	})
@@ -59,6 +60,9 @@ func newDaemonConfigTask(args Args) (Task, error) {
 
 	settings, err := coerceDaemonSettings(args.Map("settings"))
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSettingValues(settings); err != nil {
 		return nil, err
 	}
 	t.settings = settings
@@ -192,6 +196,9 @@ func (t *daemonConfigTask) plan(old []byte, cmdline *daemonCommandLine) (*daemon
 		return nil, err
 	}
 	if err := checkDaemonDocument(merged); err != nil {
+		return nil, fmt.Errorf("%s: %w (the file was left unchanged)", t.path, err)
+	}
+	if err := checkMergedValues(merged, cmdline); err != nil {
 		return nil, fmt.Errorf("%s: %w (the file was left unchanged)", t.path, err)
 	}
 	if err := checkFlagConflicts(merged, cmdline, t.path); err != nil {

@@ -81,6 +81,9 @@ func checkMergedFile(t *testing.T, data []byte) {
 	if err := checkDaemonDocument(obj); err != nil {
 		t.Fatalf("merged file fails the check: %v\n%s", err, data)
 	}
+	if err := checkMergedValues(obj, &daemonCommandLine{}); err != nil {
+		t.Fatalf("merged file fails the value check: %v\n%s", err, data)
+	}
 	if !bytes.HasSuffix(data, []byte("}\n")) {
 		t.Fatalf("merged file does not end with a newline:\n%q", data)
 	}

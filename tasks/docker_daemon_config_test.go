@@ -224,7 +224,8 @@ func TestDaemonConfigCoercion(t *testing.T) {
 		value any
 		want  string // the value as written in daemon.json
 	}{
-		{"log-opts", map[string]any{"max-file": 3, "compress": true}, `{"compress":"true","max-file":"3"}`},
+		{"log-opts", map[string]any{"max-file": 3, "compress": true, "max-size": "10m"},
+			`{"compress":"true","max-file":"3","max-size":"10m"}`},
 		{"no-new-privileges", "true", `true`},
 		{"live-restore", "False", `false`},
 		{"max-concurrent-downloads", "5", `5`},
@@ -233,7 +234,7 @@ func TestDaemonConfigCoercion(t *testing.T) {
 		{"default-shm-size", "128M", `"128M"`},
 		{"group", 998, `"998"`},
 		{"dns", "192.0.2.53", `["192.0.2.53"]`},
-		{"dns-search", []any{"example.org", 42}, `["example.org","42"]`},
+		{"cdi-spec-dirs", []any{"/etc/cdi", 42}, `["/etc/cdi","42"]`},
 		{"features", map[string]any{"containerd-snapshotter": "true"}, `{"containerd-snapshotter":true}`},
 		{"default-network-opts", map[string]any{"bridge": map[string]any{"com.docker.network.driver.mtu": 1400}},
 			`{"bridge":{"com.docker.network.driver.mtu":"1400"}}`},
