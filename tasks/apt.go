@@ -87,7 +87,7 @@ func (t *aptTask) Run(ctx context.Context, env *Env) Outcome {
 	cfg := hostAptScript(t.updateCache, t.cacheValidTime, t.upgrade, t.lockTimeout, env.Check)
 	res, err := env.Host.Run(ctx, aptScript(cfg), nil)
 	if err != nil {
-		return Failed(fmt.Errorf("run apt-get: %w", err))
+		return Failed(&remoteError{op: "run apt-get", err: err})
 	}
 	if res.ExitCode != 0 {
 		return Failed(fmt.Errorf("run apt-get: script exited with status %d: %s",

@@ -213,7 +213,7 @@ func (t *assertTask) readDocument(ctx context.Context, h Host) (*yaml.Node, erro
 	if t.cmd != "" {
 		res, err := h.Run(ctx, t.cmd, nil)
 		if err != nil {
-			return nil, fmt.Errorf("run %s: %w", t.cmd, err)
+			return nil, &remoteError{op: "run " + t.cmd, err: err}
 		}
 		if res.ExitCode != 0 {
 			return nil, fmt.Errorf("run %s: exit status %d: %s", t.cmd, res.ExitCode,

@@ -77,7 +77,7 @@ func (t *commandTask) Run(ctx context.Context, env *Env) Outcome {
 
 	res, err := env.Host.Run(ctx, t.cmd, nil)
 	if err != nil {
-		return Failed(fmt.Errorf("run %s: %w", t.shortCmd(), err))
+		return Failed(&remoteError{op: "run " + t.shortCmd(), err: err})
 	}
 	if res.ExitCode != 0 {
 		return Failed(t.exitError(res.ExitCode, res.Stderr))

@@ -3,7 +3,6 @@ package tasks
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 
 	"github.com/aymanbagabas/go-udiff"
@@ -17,14 +16,15 @@ func unifiedDiff(path string, old, new []byte) string {
 	return udiff.Unified(path, path, string(old), string(new))
 }
 
-// readFileIfExists returns the file at path, or nil when it does not exist.
+// readFileIfExists returns the file at path, or nil when it does not exist. Its errors
+// are those of Host.ReadFile, which name the operation and the path.
 func readFileIfExists(ctx context.Context, h Host, path string) (*transport.File, error) {
 	f, err := h.ReadFile(ctx, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err
 	}
 	return f, nil
 }

@@ -67,7 +67,7 @@ func (t *groupTask) Run(ctx context.Context, env *Env) Outcome {
 	cmd := t.groupaddCommand()
 	res, err := env.Host.Run(ctx, cmd, nil)
 	if err != nil {
-		return Failed(fmt.Errorf("create group %s: run %s: %w", t.name, cmd, err))
+		return Failed(&remoteError{op: "create group " + t.name, err: err})
 	}
 	if res.ExitCode != 0 {
 		return Failed(fmt.Errorf("create group %s: %s exited with status %d: %s",

@@ -86,7 +86,7 @@ func readAccountFile(ctx context.Context, host Host, path string) (string, error
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
+		return "", err
 	}
 	return string(f.Data), nil
 }
@@ -103,7 +103,7 @@ func lookupGroupNSS(ctx context.Context, host Host, name string) (groupEntry, bo
 	cmd := "getent group " + Quote(name)
 	res, err := host.Run(ctx, cmd, nil)
 	if err != nil {
-		return groupEntry{}, false, fmt.Errorf("run %s: %w", cmd, err)
+		return groupEntry{}, false, &remoteError{op: "run " + cmd, err: err}
 	}
 
 	switch res.ExitCode {

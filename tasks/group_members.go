@@ -119,7 +119,7 @@ func (t *groupMembersTask) runGpasswd(ctx context.Context, host Host, users []st
 
 	res, err := host.Run(ctx, cmd, nil)
 	if err != nil {
-		return fmt.Errorf("add members to group %s: run %s: %w", t.group, cmd, err)
+		return &remoteError{op: "add members to group " + t.group, err: err}
 	}
 	if res.ExitCode != 0 {
 		return fmt.Errorf("add members to group %s: gpasswd exited with status %d: %s",
@@ -167,7 +167,7 @@ func unknownUsersNSS(ctx context.Context, host Host, users []string) ([]string, 
 
 	res, err := host.Run(ctx, cmd, nil)
 	if err != nil {
-		return nil, fmt.Errorf("run %s: %w", cmd, err)
+		return nil, &remoteError{op: "run " + cmd, err: err}
 	}
 	if res.ExitCode != getentOK && res.ExitCode != getentNotFound {
 		return nil, fmt.Errorf("run %s: exit status %d: %s", cmd, res.ExitCode,

@@ -122,7 +122,7 @@ func (t *serviceTask) Run(ctx context.Context, env *Env) Outcome {
 	cfg := hostServiceScript(t.name, state.action, t.timeout, t.healthCmd)
 	res, err := env.Host.Run(ctx, serviceScript(cfg), nil)
 	if err != nil {
-		return Failed(fmt.Errorf("%s service %s: %w", state.action, t.name, err))
+		return Failed(&remoteError{op: state.action + " service " + t.name, err: err})
 	}
 	if res.ExitCode != 0 {
 		return Failed(fmt.Errorf("%s service %s: script exited with status %d: %s",
@@ -136,7 +136,7 @@ func (t *serviceTask) probe(ctx context.Context, host Host) (bool, error) {
 	cfg := hostServiceScript(t.name, "probe", t.timeout, "")
 	res, err := host.Run(ctx, serviceScript(cfg), nil)
 	if err != nil {
-		return false, fmt.Errorf("check whether service %s is active: %w", t.name, err)
+		return false, &remoteError{op: "check whether service " + t.name + " is active", err: err}
 	}
 
 	active := parseRemoteReport(res.Stdout).fields["active"]

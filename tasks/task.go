@@ -10,7 +10,9 @@ import (
 )
 
 // Host is the view of a remote host that tasks need: running a command and moving files.
-// Commands and file operations run as root when the inventory asks for become.
+// Commands and file operations run as root when the inventory asks for become. The errors
+// of the file operations name the operation and the path, such as "write
+// /etc/docker/daemon.json: ...", so callers add neither.
 type Host interface {
 	// Run runs cmd through the remote shell. A nonzero exit status is not an error: it is
 	// in the result. Errors are transport failures.

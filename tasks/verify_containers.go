@@ -157,7 +157,7 @@ type dockerState struct {
 func readDockerState(ctx context.Context, h Host) (*dockerState, error) {
 	res, err := h.Run(ctx, verifyContainersScript, nil)
 	if err != nil {
-		return nil, fmt.Errorf("read the containers of the Docker daemon: %w", err)
+		return nil, &remoteError{op: "read the containers of the Docker daemon", err: err}
 	}
 	switch res.ExitCode {
 	case 0:
