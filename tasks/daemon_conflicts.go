@@ -28,7 +28,7 @@ func hostsFromFlags(requested []any, cl *daemonCommandLine) (string, error) {
 			return "", nil
 		}
 	}
-	return fmt.Sprintf("hosts left to %s of %s: the API listens on the unix socket only",
+	return fmt.Sprintf("hosts is set by %s in %s: the API listens on the unix socket only",
 		flagTexts(flags), cl.Source), nil
 }
 

@@ -21,42 +21,26 @@ type daemonFlag struct {
 // daemonCommandLine is the command line dockerd starts with on a host: the flags of its
 // unit's ExecStart, or of the running process when the unit is unknown.
 type daemonCommandLine struct {
-	Source string // "unit docker", "the running dockerd process", or "" when unknown
+	Source string // "docker.service", "the running dockerd process", or "" when unknown
 	Flags  []daemonFlag
 }
 
 // sectionMarker separates the parts of a command's output that holds several reads.
 const sectionMarker = "--fleetharden-section--"
 
-// daemonCommandLineScript prints the unit's ExecStart, EnvironmentFiles and Environment
-// properties, then a marker, then the argv of the running dockerd, one word per line.
-// systemctl fails on hosts without systemd as PID 1, so the process is the fallback there.
-func daemonCommandLineScript(service string) string {
-	return "systemctl show -p ExecStart -p EnvironmentFiles -p Environment -- " +
-		Quote(service) + " 2>/dev/null; echo " + sectionMarker + "; " +
-		"for p in $(pidof dockerd 2>/dev/null); do tr '\\0' '\\n' </proc/$p/cmdline; break; done"
-}
-
-// readDaemonCommandLine gathers dockerd's flags with one command, plus one file read for
-// each environment file the unit's ExecStart refers to through a variable.
-func readDaemonCommandLine(ctx context.Context, h Host, service string) (
-	*daemonCommandLine, error) {
-	script := daemonCommandLineScript(service)
-	res, err := h.Run(ctx, script, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read the command line of unit %s: %w", service, err)
-	}
-	unitOut, procOut, _ := strings.Cut(string(res.Stdout), sectionMarker+"\n")
-
-	unit := parseUnitProperties(unitOut)
-	if len(unit.argv) > 0 {
-		argv, err := expandUnitArgv(ctx, h, unit)
+// daemonCommandLineOf returns dockerd's command line from the unit's properties or, for
+// a unit without ExecStart, from procArgv, the argv of the running dockerd with one word
+// a line. It reads each environment file that ExecStart refers to through a variable.
+func daemonCommandLineOf(ctx context.Context, h Host, unit string, props unitProperties,
+	procArgv string) (*daemonCommandLine, error) {
+	if len(props.argv) > 0 {
+		argv, err := expandUnitArgv(ctx, h, props)
 		if err != nil {
 			return nil, err
 		}
-		return &daemonCommandLine{Source: "unit " + service, Flags: parseDaemonFlags(argv)}, nil
+		return &daemonCommandLine{Source: unitFileName(unit), Flags: parseDaemonFlags(argv)}, nil
 	}
-	if argv := strings.Fields(procOut); len(argv) > 0 {
+	if argv := strings.Fields(procArgv); len(argv) > 0 {
 		flags := parseDaemonFlags(argv)
 		return &daemonCommandLine{Source: "the running dockerd process", Flags: flags}, nil
 	}
@@ -65,9 +49,10 @@ func readDaemonCommandLine(ctx context.Context, h Host, service string) (
 
 // unitProperties holds the properties of a unit that decide dockerd's arguments.
 type unitProperties struct {
-	argv     []string // ExecStart as systemd stores it, before variable expansion
-	envFiles []envFile
-	env      map[string]string // Environment=
+	argv      []string // ExecStart as systemd stores it, before variable expansion
+	envFiles  []envFile
+	env       map[string]string // Environment=
+	loadState string            // "loaded", or "not-found" for a unit systemd does not have
 }
 
 type envFile struct {
@@ -95,6 +80,8 @@ func parseUnitProperties(out string) unitProperties {
 					path: file, optional: strings.Contains(flags, "ignore_errors=yes"),
 				})
 			}
+		case "LoadState":
+			props.loadState = value
 		case "Environment":
 			for _, word := range splitQuoted(value) {
 				if k, v, ok := strings.Cut(word, "="); ok {
@@ -318,6 +305,18 @@ func (cl *daemonCommandLine) flagsFor(key string) []daemonFlag {
 		}
 	}
 	return found
+}
+
+// defaultConfigFile is the configuration file that dockerd reads without --config-file,
+// when it runs as root.
+const defaultConfigFile = "/etc/docker/daemon.json"
+
+// effectiveConfigFile returns the configuration file that dockerd reads.
+func (cl *daemonCommandLine) effectiveConfigFile() string {
+	if cf := cl.configFile(); cf != "" {
+		return cf
+	}
+	return defaultConfigFile
 }
 
 // configFile returns the value of --config-file, or "".

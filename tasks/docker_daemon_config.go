@@ -111,14 +111,17 @@ func (t *daemonConfigTask) checkRemove() error {
 	return nil
 }
 
-// Run reads daemon.json and dockerd's command line, then writes the merged file when it
+// Run reads the state of the daemon and of the file, then writes the merged file when it
 // differs from the current one.
 func (t *daemonConfigTask) Run(ctx context.Context, env *Env) Outcome {
-	prev, err := readFileIfExists(ctx, env.Host, t.path)
+	state, err := readDaemonState(ctx, env.Host, t.service, t.path)
 	if err != nil {
 		return Failed(err)
 	}
-	cmdline, err := readDaemonCommandLine(ctx, env.Host, t.service)
+	if err := state.checkTarget(t.service, t.path); err != nil {
+		return Failed(err)
+	}
+	prev, err := readFileIfExists(ctx, env.Host, t.path)
 	if err != nil {
 		return Failed(err)
 	}
@@ -127,16 +130,34 @@ func (t *daemonConfigTask) Run(ctx context.Context, env *Env) Outcome {
 		old = prev.Data
 	}
 
-	plan, err := t.plan(old, cmdline)
+	plan, err := t.plan(old, state.commandLine)
 	if err != nil {
 		return Failed(err)
 	}
 	if plan.repair == "" && sameJSON(old, plan.data) {
-		return OK(plan.message(false))
+		return t.unchanged(plan, state)
 	}
+	return t.change(ctx, env, state, prev, plan)
+}
 
+// unchanged reports a file that already holds the settings.
+func (t *daemonConfigTask) unchanged(plan *daemonConfigPlan, state *daemonState) Outcome {
+	return OK(plan.message(false))
+}
+
+// change reports the change of the file and, outside check mode, writes it.
+func (t *daemonConfigTask) change(ctx context.Context, env *Env, state *daemonState,
+	prev *transport.File, plan *daemonConfigPlan) Outcome {
+	var old []byte
+	if prev != nil {
+		old = prev.Data
+	}
 	out := Changed(plan.message(true))
 	out.Diff = unifiedDiff(t.path, old, plan.data)
+
+	if err := state.checkWritable(t.path); err != nil {
+		return Failed(err)
+	}
 	if env.Check {
 		return out
 	}
@@ -293,9 +314,7 @@ func (t *daemonConfigTask) write(ctx context.Context, env *Env, prev *transport.
 			return fmt.Errorf("save %s for undo: %w", t.path, err)
 		}
 	}
+	// The error of WriteFile names the operation and the file already.
 	meta := transport.FileMeta{Mode: 0o644, UID: 0, GID: 0}
-	if err := env.Host.WriteFile(ctx, t.path, data, meta); err != nil {
-		return fmt.Errorf("write %s: %w", t.path, err)
-	}
-	return nil
+	return env.Host.WriteFile(ctx, t.path, data, meta)
 }

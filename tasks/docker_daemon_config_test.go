@@ -3,11 +3,14 @@ package tasks_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/fleetharden/fleetharden/tasks"
 	"github.com/fleetharden/fleetharden/tasks/tasktest"
+	"github.com/fleetharden/fleetharden/transport"
 )
 
 const daemonJSON = "/etc/docker/daemon.json"
@@ -55,15 +58,38 @@ func settingsArgs(settings map[string]any) tasks.Args {
 	return tasks.Args{"settings": settings}
 }
 
-// daemonHost returns a fake host with Debian's unit and, unless existing is "", a
-// daemon.json holding existing.
+// stateCommand is the start of the command that reads the daemon's state.
+const stateCommand = "set -f\nunit="
+
+// runningDaemon is the report of a host whose dockerd runs and started at 4910 s after
+// the epoch, after daemon.json last changed at 1000.5 s.
+const runningDaemon = "dockerd=/usr/sbin/dockerd\ndockerd_running=yes\n" +
+	"dockerd_start_ticks=1000\nclock_ticks=100\nuptime=100.00\nnow=5000.000000000\n" +
+	"file_mtime=1000.5\ndir=/etc/docker\n"
+
+// daemonHost returns a fake host with unit, whose output ends with the first section
+// marker, a running dockerd and, unless existing is "", a daemon.json holding existing.
 func daemonHost(existing, unit string) *tasktest.Host {
 	h := tasktest.NewHost()
 	if existing != "" {
 		h.SetFile(daemonJSON, existing)
 	}
-	h.Reply("systemctl show", 0, unit)
+	replyState(h, unit, runningDaemon)
 	return h
+}
+
+// replyState makes h answer the state command with unitAndProcess, the unit's
+// properties and the running dockerd's argv, then the report fields, with the kind of
+// daemon.json taken from h's files.
+func replyState(h *tasktest.Host, unitAndProcess, fields string) {
+	h.Handle(stateCommand, func(string, []byte) transport.Result {
+		kind := "missing"
+		if _, ok := h.File(daemonJSON); ok {
+			kind = "regular"
+		}
+		out := unitAndProcess + "--fleetharden-section--\nfile=" + kind + "\n" + fields
+		return transport.Result{Stdout: []byte(out)}
+	})
 }
 
 func runTask(task tasks.Task, h *tasktest.Host, check bool) (tasks.Outcome, *tasktest.Undo) {
@@ -399,7 +425,7 @@ func TestDaemonConfigHostsAndFlags(t *testing.T) {
 			name: "fd flag keeps hosts out of a new file", unit: debianUnit,
 			settings: map[string]any{"hosts": socket, "icc": false},
 			status:   tasks.StatusChanged,
-			message:  []string{"icc set", "hosts left to -H fd:// of unit docker", "unix socket only"},
+			message:  []string{"icc set", "hosts is set by -H fd:// in docker.service", "unix socket only"},
 			file:     "{\n  \"icc\": false\n}\n",
 		},
 		{
@@ -415,20 +441,20 @@ func TestDaemonConfigHostsAndFlags(t *testing.T) {
 			existing: `{"icc": false}`,
 			settings: map[string]any{"hosts": socket},
 			status:   tasks.StatusOK,
-			message:  []string{"already set; hosts left to -H fd://"},
+			message:  []string{"already set; hosts is set by -H fd://"},
 		},
 		{
 			name: "tcp flag from DOCKER_OPTS", unit: debianUnit,
 			dockerOpts: "# Docker options\nDOCKER_OPTS=\"-H tcp://0.0.0.0:2375 --dns 192.0.2.53\"\n",
 			settings:   map[string]any{"hosts": socket},
 			status:     tasks.StatusFailed,
-			message:    []string{"unit docker passes -H tcp://0.0.0.0:2375", "exposes the Docker API"},
+			message:    []string{"docker.service passes -H tcp://0.0.0.0:2375", "exposes the Docker API"},
 		},
 		{
 			name: "tcp requested with fd flag", unit: debianUnit,
 			settings: map[string]any{"hosts": []any{"tcp://127.0.0.1:2376"}},
 			status:   tasks.StatusFailed,
-			message:  []string{`unit docker sets key "hosts" (flag -H fd://)`, "fails to start"},
+			message:  []string{`docker.service sets key "hosts" (flag -H fd://)`, "fails to start"},
 		},
 		{
 			name: "no -H flag writes hosts", unit: unitWith("/usr/bin/dockerd --containerd=/run/containerd/containerd.sock"),
@@ -440,7 +466,7 @@ func TestDaemonConfigHostsAndFlags(t *testing.T) {
 			name: "flag conflict on a requested key", unit: unitWith("/usr/bin/dockerd -H fd:// --log-level=debug"),
 			settings: map[string]any{"log-level": "info"},
 			status:   tasks.StatusFailed,
-			message:  []string{"unit docker", `key "log-level" (flag --log-level=debug)`, daemonJSON, "left unchanged"},
+			message:  []string{"docker.service", `key "log-level" (flag --log-level=debug)`, daemonJSON, "left unchanged"},
 		},
 		{
 			name: "flag conflict on a kept key", unit: upstreamUnit,
@@ -503,7 +529,7 @@ func TestDaemonConfigHostsAndFlags(t *testing.T) {
 
 func TestDaemonConfigProcessFallback(t *testing.T) {
 	h := tasktest.NewHost()
-	h.Reply("systemctl show", 0, "--fleetharden-section--\n/usr/bin/dockerd\n--log-level\nwarn\n")
+	replyState(h, "--fleetharden-section--\n/usr/bin/dockerd\n--log-level\nwarn\n", runningDaemon)
 	task := newDaemonConfig(t, settingsArgs(map[string]any{"log-level": "info"}))
 
 	out, _ := runTask(task, h, false)
@@ -564,12 +590,21 @@ func TestDaemonConfigSavesBeforeWrite(t *testing.T) {
 
 func TestDaemonConfigWriteError(t *testing.T) {
 	h := daemonHost("", debianUnit)
-	h.WriteErr = func(string) error { return context.DeadlineExceeded }
+	// Like transport.Client, the fake names the operation and the file.
+	h.WriteErr = func(path string) error {
+		return fmt.Errorf("write %s: %w", path, context.DeadlineExceeded)
+	}
 	task := newDaemonConfig(t, settingsArgs(map[string]any{"debug": false}))
 
 	out, _ := runTask(task, h, false)
 
-	if out.Status != tasks.StatusFailed || !strings.Contains(out.Message, "write "+daemonJSON) {
-		t.Errorf("outcome = %s %q, want failed naming the write", out.Status, out.Message)
+	if out.Status != tasks.StatusFailed {
+		t.Fatalf("status = %s (%s), want failed", out.Status, out.Message)
+	}
+	if want := "write " + daemonJSON + ": context deadline exceeded"; out.Message != want {
+		t.Errorf("message = %q, want %q, naming the write once", out.Message, want)
+	}
+	if !errors.Is(out.Err, context.DeadlineExceeded) {
+		t.Errorf("Err = %v, want it to wrap the cause", out.Err)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetharden/fleetharden/transport"
 )
@@ -106,7 +108,7 @@ func TestVerifyScriptWithoutDocker(t *testing.T) {
 func TestDaemonCommandLineScriptWithFakeSystemctl(t *testing.T) {
 	h := newShellHost(t, map[string]string{
 		"pidof": "exit 1",
-		"systemctl": `[ "$*" = "show -p ExecStart -p EnvironmentFiles -p Environment -- docker" ] || exit 1
+		"systemctl": `[ "$*" = "show -p ExecStart -p EnvironmentFiles -p Environment -p LoadState -p MainPID -- docker" ] || exit 1
 echo 'ExecStart={ path=/usr/sbin/dockerd ; argv[]=/usr/sbin/dockerd -H fd:// $DOCKER_OPTS ; ignore_errors=no }'
 echo 'EnvironmentFiles=/etc/default/docker (ignore_errors=yes)'
 echo 'Environment='`,
@@ -120,15 +122,121 @@ echo 'Environment='`,
 		t.Fatal(err)
 	}
 
-	cl, err := readDaemonCommandLine(context.Background(), h, "docker")
+	state, err := readDaemonState(context.Background(), h, "docker", "/etc/docker/daemon.json")
 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cl.Source != "unit docker" {
+	cl := state.commandLine
+	if cl.Source != "docker.service" {
 		t.Errorf("source = %q", cl.Source)
 	}
 	if got := flagTexts(cl.Flags); got != "-H fd:// --log-level=warn -D" {
 		t.Errorf("flags = %q", got)
+	}
+}
+
+func TestDaemonStateScriptWithFakeCommands(t *testing.T) {
+	sleeper := exec.Command("sleep", "60")
+	before := time.Now()
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now()
+	t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
+
+	h := newShellHost(t, map[string]string{
+		"pidof": "exit 1",
+		"systemctl": fmt.Sprintf(`d=$(command -v dockerd)
+echo "ExecStart={ path=$d ; argv[]=$d -H fd:// ; ignore_errors=no }"
+echo LoadState=loaded
+echo MainPID=%d`, sleeper.Process.Pid),
+		"dockerd": `[ "$1" = --help ] && echo '      --validate    Validate daemon configuration and exit'`,
+	})
+	root := t.TempDir()
+	regular := filepath.Join(root, "etc", "docker", "daemon.json")
+	writeTestFile(t, regular, "{}\n")
+	link := filepath.Join(root, "link.json")
+	if err := os.Symlink(regular, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "dir.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mounts := filepath.Join(root, "mounts")
+	writeTestFile(t, mounts, "rootfs / rootfs rw 0 0\n"+
+		"tmpfs "+strings.ReplaceAll(filepath.Join(root, "etc"), " ", `\040`)+" tmpfs ro,nosuid 0 0\n")
+
+	read := func(file string) *daemonState {
+		t.Helper()
+		state, err := readDaemonStateOf(context.Background(), h,
+			daemonStateQuery{unit: "docker", file: file, mounts: mounts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return state
+	}
+
+	s := read(regular)
+	if !s.unitFound || !s.running || !s.canValidate || !strings.HasSuffix(s.dockerd, "/dockerd") {
+		t.Errorf("unit found %t, running %t, validate %t, dockerd %q; want all set",
+			s.unitFound, s.running, s.canValidate, s.dockerd)
+	}
+	if early, late := before.Add(-100*time.Millisecond), after.Add(100*time.Millisecond); s.started.Before(early) || s.started.After(late) {
+		t.Errorf("started = %s, want between %s and %s", s.started, early, late)
+	}
+	info, _ := os.Stat(regular)
+	if s.file.kind != "regular" || !s.file.modified.Equal(info.ModTime()) {
+		t.Errorf("file %s modified %s, want regular modified %s", s.file.kind,
+			s.file.modified, info.ModTime())
+	}
+	if s.file.dir != filepath.Dir(regular) || !s.file.readOnly {
+		t.Errorf("dir %q read-only %t, want %q read-only", s.file.dir, s.file.readOnly,
+			filepath.Dir(regular))
+	}
+
+	if s.execMissing != "" {
+		t.Errorf("execMissing = %q, want \"\" for an existing dockerd", s.execMissing)
+	}
+
+	if s := read(link); s.file.kind != "symlink" || s.file.linkTarget != regular {
+		t.Errorf("link: kind %q target %q, want symlink to %q", s.file.kind, s.file.linkTarget, regular)
+	}
+	if s := read(filepath.Join(root, "dir.json")); s.file.kind != "directory" {
+		t.Errorf("directory: kind %q", s.file.kind)
+	}
+	missing := filepath.Join(root, "no such", "dir", "daemon.json")
+	if s := read(missing); s.file.kind != "missing" || s.file.dir != root || s.file.readOnly {
+		t.Errorf("missing: kind %q dir %q read-only %t, want missing in writable %q",
+			s.file.kind, s.file.dir, s.file.readOnly, root)
+	}
+}
+
+func TestDaemonStateScriptWithoutSystemd(t *testing.T) {
+	h := newShellHost(t, map[string]string{"pidof": "exit 1",
+		"systemctl": "echo 'System has not been booted with systemd' >&2; exit 1"})
+
+	state, err := readDaemonStateOf(context.Background(), h,
+		daemonStateQuery{unit: "docker", file: "/nonexistent/daemon.json", mounts: "/proc/mounts"})
+
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state.running || state.commandLine.Source != "" {
+		t.Errorf("running %t, command line from %q, want no daemon", state.running,
+			state.commandLine.Source)
+	}
+	if state.file.kind != "missing" || state.file.dir != "/" {
+		t.Errorf("file %q in %q, want missing in /", state.file.kind, state.file.dir)
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

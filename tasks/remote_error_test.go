@@ -56,6 +56,8 @@ func TestScriptKindsOnLostHost(t *testing.T) {
 		{"service", tasks.Args{"name": "docker", "state": "restarted", "timeout": time.Minute},
 			"restart service docker: "},
 		{"verify_containers", tasks.Args{}, "read the containers of the Docker daemon: "},
+		{"docker_daemon_config", tasks.Args{"settings": map[string]any{"icc": false}},
+			"read the state of docker.service: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {

@@ -1,0 +1,285 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// daemonStartScript defines print_daemon_start, which prints the fields that
+// parseDaemonStart reads for the process whose PID it gets: the start time in clock ticks
+// since boot, the clock ticks per second, the uptime and the wall clock time. Uptime and
+// wall clock are read one after the other, so their difference is the boot time.
+const daemonStartScript = `
+print_daemon_start() {
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	set -- ${stat##*) }
+	echo "dockerd_start_ticks=${20}"
+	echo "clock_ticks=$(getconf CLK_TCK 2>/dev/null)"
+	read -r up _ </proc/uptime
+	echo "uptime=$up"
+	echo "now=$(date +%s.%N)"
+}
+`
+
+// daemonStateScriptBody reads, in one command, what docker_daemon_config checks before
+// it writes: the unit's properties, the running dockerd's argv, and then report fields
+// about the dockerd binary and process, the file and the directory it would be written
+// to. It expects the variables unit, file and mounts. The sections are separated by
+// sectionMarker, and the last one is read by parseRemoteReport.
+const daemonStateScriptBody = daemonStartScript + `
+props=$(systemctl show -p ExecStart -p EnvironmentFiles -p Environment -p LoadState \
+	-p MainPID -- "$unit" 2>/dev/null)
+printf '%s\n' "$props"
+echo ` + sectionMarker + `
+
+pid=$(printf '%s\n' "$props" | sed -n 's/^MainPID=//p')
+if [ -z "$pid" ] || [ "$pid" = 0 ]; then
+	pid=
+	for p in $(pidof dockerd 2>/dev/null); do pid=$p; break; done
+fi
+[ -n "$pid" ] && tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null
+echo ` + sectionMarker + `
+
+[ -x "/etc/init.d/${unit%.service}" ] && echo init_script=yes
+exec_path=$(printf '%s\n' "$props" | sed -n 's/^ExecStart={ path=\([^ ;]*\).*/\1/p' | head -n 1)
+if [ -n "$exec_path" ] && [ ! -x "$exec_path" ]; then echo "exec_missing=$exec_path"; fi
+case $exec_path in */dockerd) ;; *) exec_path= ;; esac
+dockerd=
+for d in "$exec_path" "$(command -v dockerd 2>/dev/null)" /usr/bin/dockerd /usr/sbin/dockerd \
+	/usr/local/bin/dockerd; do
+	if [ -z "$dockerd" ] && [ -n "$d" ] && [ -x "$d" ]; then dockerd=$d; fi
+done
+echo "dockerd=$dockerd"
+if [ -n "$dockerd" ] && "$dockerd" --help 2>&1 | grep -q -- --validate; then
+	echo validate=yes
+fi
+if [ -n "$pid" ]; then
+	echo dockerd_running=yes
+	print_daemon_start "$pid"
+fi
+
+link=
+if [ -L "$file" ]; then
+	echo file=symlink
+	link=$(readlink -- "$file")
+elif [ -d "$file" ]; then
+	echo file=directory
+elif [ -f "$file" ]; then
+	echo file=regular
+	echo "file_mtime=$(date -r "$file" +%s.%N 2>/dev/null)"
+elif [ -e "$file" ]; then
+	echo file=other
+else
+	echo file=missing
+fi
+
+dir=${file%/*}
+while [ -n "$dir" ] && [ ! -d "$dir" ]; do dir=${dir%/*}; done
+[ -n "$dir" ] || dir=/
+echo "dir=$dir"
+real=$(cd -P -- "$dir" 2>/dev/null && pwd -P) || real=$dir
+opts=$(D=$real awk '
+	BEGIN { d = ENVIRON["D"]; best = -1 }
+	{
+		mp = $2
+		gsub(/\\040/, " ", mp); gsub(/\\011/, "\t", mp); gsub(/\\012/, "\n", mp)
+		gsub(/\\134/, "\\", mp)
+		prefix = (mp == "/") ? "/" : mp "/"
+		if ((d == mp || index(d, prefix) == 1) && length(mp) >= best) {
+			best = length(mp); opts = $4
+		}
+	}
+	END { print opts }' "$mounts" 2>/dev/null)
+case ",$opts," in *,ro,*) echo dir_read_only=yes ;; esac
+
+if [ -n "$link" ]; then
+	echo "--- fleetharden link"
+	printf '%s\n' "$link"
+fi
+exit 0
+`
+
+// daemonStateQuery names what readDaemonState reads.
+type daemonStateQuery struct {
+	unit, file string
+	mounts     string // the mount table: /proc/mounts, or a fake one in tests
+}
+
+// script returns the remote command of q.
+func (q daemonStateQuery) script() string {
+	return "set -f\nunit=" + Quote(q.unit) + "\nfile=" + Quote(q.file) + "\nmounts=" +
+		Quote(q.mounts) + "\n" + daemonStateScriptBody
+}
+
+// daemonState is the state of a host's Docker daemon and of the file to write, as
+// docker_daemon_config reads it before it changes anything.
+type daemonState struct {
+	commandLine *daemonCommandLine
+	unitFound   bool   // systemd has the unit loaded, or an init script of its name exists
+	execMissing string // the program of the unit's ExecStart when it does not exist
+	dockerd     string // path of the dockerd binary, or "" when none was found
+	canValidate bool   // dockerd has --validate, which Docker 23 and later have
+	running     bool   // a dockerd process runs
+	started     time.Time
+	file        fileState
+}
+
+// fileState describes the file that a task would write, and where.
+type fileState struct {
+	kind       string // "missing", "regular", "symlink", "directory" or "other"
+	linkTarget string // for a symbolic link
+	modified   time.Time
+	dir        string // the nearest existing directory above the file
+	readOnly   bool   // dir is on a read-only mount
+}
+
+// readDaemonState reads the state of the daemon of unit and of file with one command,
+// plus one file read for each environment file that the unit's ExecStart refers to
+// through a variable.
+func readDaemonState(ctx context.Context, h Host, unit, file string) (*daemonState, error) {
+	return readDaemonStateOf(ctx, h, daemonStateQuery{unit: unit, file: file,
+		mounts: "/proc/mounts"})
+}
+
+func readDaemonStateOf(ctx context.Context, h Host, q daemonStateQuery) (*daemonState, error) {
+	op := "read the state of " + unitFileName(q.unit)
+	res, err := h.Run(ctx, q.script(), nil)
+	if err != nil {
+		return nil, &remoteError{op: op, err: err}
+	}
+	// The script ends with exit 0, so another status means that it did not run.
+	if res.ExitCode != 0 {
+		return nil, fmt.Errorf("%s: exit status %d: %s", op, res.ExitCode,
+			outputTail(res.Stderr, 3))
+	}
+	sections := strings.SplitN(string(res.Stdout), sectionMarker+"\n", 3)
+	for len(sections) < 3 {
+		sections = append(sections, "")
+	}
+
+	unitProps := parseUnitProperties(sections[0])
+	cl, err := daemonCommandLineOf(ctx, h, q.unit, unitProps, sections[1])
+	if err != nil {
+		return nil, err
+	}
+	state := parseDaemonState(parseRemoteReport([]byte(sections[2])))
+	state.commandLine = cl
+	state.unitFound = state.unitFound || unitProps.loadState == "loaded"
+	return state, nil
+}
+
+// parseDaemonState reads the report fields of daemonStateScriptBody.
+func parseDaemonState(report remoteReport) *daemonState {
+	f := report.fields
+	state := &daemonState{
+		unitFound:   f["init_script"] == "yes",
+		execMissing: f["exec_missing"],
+		dockerd:     f["dockerd"],
+		canValidate: f["validate"] == "yes",
+		running:     f["dockerd_running"] == "yes",
+		file: fileState{
+			kind:       f["file"],
+			linkTarget: strings.TrimSuffix(report.sections["link"], "\n"),
+			dir:        f["dir"],
+			readOnly:   f["dir_read_only"] == "yes",
+		},
+	}
+	state.started, _ = parseDaemonStart(f)
+	state.file.modified, _ = parseEpoch(f["file_mtime"])
+	return state
+}
+
+// parseDaemonStart returns the wall clock time at which the process that
+// print_daemon_start described was started. Start ticks and uptime have a resolution of
+// 10 ms on Linux, so the result is within about 20 ms of the true start.
+func parseDaemonStart(fields map[string]string) (time.Time, bool) {
+	ticks, errTicks := strconv.ParseFloat(fields["dockerd_start_ticks"], 64)
+	perSecond, errRate := strconv.ParseFloat(fields["clock_ticks"], 64)
+	uptime, errUptime := strconv.ParseFloat(fields["uptime"], 64)
+	now, ok := parseEpoch(fields["now"])
+	if errTicks != nil || errRate != nil || errUptime != nil || !ok || perSecond <= 0 {
+		return time.Time{}, false
+	}
+
+	boot := now.Add(-seconds(uptime))
+	return boot.Add(seconds(ticks / perSecond)), true
+}
+
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second))
+}
+
+// parseEpoch parses the output of date +%s.%N, or of date +%s where %N is not supported.
+func parseEpoch(s string) (time.Time, bool) {
+	whole, fraction, _ := strings.Cut(strings.TrimSpace(s), ".")
+	sec, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	nanos, err := strconv.ParseInt((fraction + "000000000")[:9], 10, 64)
+	if err != nil {
+		nanos = 0
+	}
+	return time.Unix(sec, nanos), true
+}
+
+// unitFileName returns the name of a unit's file, such as docker.service for docker.
+func unitFileName(unit string) string {
+	if strings.Contains(unit, ".") {
+		return unit
+	}
+	return unit + ".service"
+}
+
+// checkTarget returns an error when the task must change nothing on the host: Docker is
+// not installed, or path is a symbolic link, a directory or another file that is not a
+// regular file.
+func (s *daemonState) checkTarget(unit, path string) error {
+	if !s.unitFound && s.dockerd == "" {
+		return fmt.Errorf("%s not found and no dockerd binary found: install Docker Engine "+
+			"first", unitFileName(unit))
+	}
+	if s.execMissing != "" {
+		return fmt.Errorf("%s runs %s, which does not exist: install Docker Engine first",
+			unitFileName(unit), sanitizeOutput(s.execMissing, false))
+	}
+	switch s.file.kind {
+	case "symlink":
+		return fmt.Errorf("%s is a symbolic link to %s, and the task does not write "+
+			"through links: point path at the target instead (the file was left unchanged)",
+			path, sanitizeOutput(s.file.linkTarget, false))
+	case "directory":
+		return fmt.Errorf("%s is a directory: remove it or set path to a file", path)
+	case "other":
+		return fmt.Errorf("%s is not a regular file: remove it or set path to a file", path)
+	}
+	return nil
+}
+
+// checkWritable returns an error when a write of path would fail because its directory is
+// on a read-only file system. SFTP reports that only as a generic failure.
+func (s *daemonState) checkWritable(path string) error {
+	if s.file.readOnly {
+		return fmt.Errorf("write %s: %s is on a read-only file system: remount it "+
+			"read-write, or set path to a file on a writable file system", path, s.file.dir)
+	}
+	return nil
+}
+
+// restartReason returns why the running daemon may not use the file as it is, or "".
+// The file changed after the daemon started when its modification time is later than
+// the daemon's start time. When either time is unknown, the file counts as unchanged.
+func (s *daemonState) restartReason() string {
+	switch {
+	case !s.running:
+		return "dockerd is not running"
+	case s.started.IsZero() || s.file.modified.IsZero():
+		return ""
+	case s.file.modified.After(s.started):
+		return "the running daemon started before the file changed"
+	}
+	return ""
+}

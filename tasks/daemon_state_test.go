@@ -1,0 +1,153 @@
+package tasks_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fleetharden/fleetharden/tasks"
+	"github.com/fleetharden/fleetharden/tasks/tasktest"
+)
+
+// staleDaemon is the report of a host whose dockerd started at 4910 s after the epoch,
+// before daemon.json last changed at 4950.25 s.
+const staleDaemon = "dockerd=/usr/sbin/dockerd\ndockerd_running=yes\n" +
+	"dockerd_start_ticks=1000\nclock_ticks=100\nuptime=100.00\nnow=5000.000000000\n" +
+	"file_mtime=4950.25\ndir=/etc/docker\n"
+
+// stoppedDaemon is the report of a host with dockerd installed but not running.
+const stoppedDaemon = "dockerd=/usr/sbin/dockerd\nfile_mtime=4950.25\ndir=/etc/docker\n"
+
+// nnpSettings are the settings of the tests below, and nnpFile a file that holds them.
+var nnpSettings = settingsArgs(map[string]any{"no-new-privileges": true})
+
+const nnpFile = "{\n  \"no-new-privileges\": true\n}\n"
+
+func TestDaemonConfigRefusesSymlink(t *testing.T) {
+	h := tasktest.NewHost()
+	h.SetFile(daemonJSON, "{}")
+	replyState(h, debianUnit, runningDaemon+"file=symlink\n"+
+		"--- fleetharden link\n/srv/docker/daemon.json\n")
+
+	out, undo := runTask(newDaemonConfig(t, nnpSettings), h, false)
+
+	if out.Status != tasks.StatusFailed {
+		t.Fatalf("status = %s (%s), want failed", out.Status, out.Message)
+	}
+	want := "/etc/docker/daemon.json is a symbolic link to /srv/docker/daemon.json, and the " +
+		"task does not write through links: point path at the target instead (the file " +
+		"was left unchanged)"
+	if out.Message != want {
+		t.Errorf("message = %q, want %q", out.Message, want)
+	}
+	if len(h.Writes) != 0 || len(undo.Records) != 0 {
+		t.Errorf("writes %v, undo records %v, want none", h.Writes, undo.Records)
+	}
+}
+
+func TestDaemonConfigRefusesDirectory(t *testing.T) {
+	h := tasktest.NewHost()
+	replyState(h, debianUnit, runningDaemon+"file=directory\n")
+
+	out, _ := runTask(newDaemonConfig(t, nnpSettings), h, false)
+
+	want := "/etc/docker/daemon.json is a directory: remove it or set path to a file"
+	if out.Status != tasks.StatusFailed || out.Message != want {
+		t.Errorf("outcome = %s %q, want failed %q", out.Status, out.Message, want)
+	}
+}
+
+func TestDaemonConfigWithoutDocker(t *testing.T) {
+	const notFound = "LoadState=not-found\nMainPID=0\n--fleetharden-section--\n"
+	tests := []struct {
+		name, unit, fields string
+		status             tasks.Status
+	}{
+		{"no unit, no dockerd", notFound, "dockerd=\ndir=/etc\n", tasks.StatusFailed},
+		{"dockerd without a unit", notFound, "dockerd=/usr/bin/dockerd\ndir=/etc\n",
+			tasks.StatusChanged},
+		{"init script without dockerd on PATH", "--fleetharden-section--\n",
+			"init_script=yes\ndockerd=\ndir=/etc\n", tasks.StatusChanged},
+		{"unit without its program", "LoadState=loaded\n" + debianUnit,
+			"dockerd=\nexec_missing=/usr/sbin/dockerd\ndir=/etc\n", tasks.StatusFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tasktest.NewHost()
+			replyState(h, tt.unit, tt.fields)
+
+			out, _ := runTask(newDaemonConfig(t, nnpSettings), h, false)
+
+			if out.Status != tt.status {
+				t.Fatalf("status = %s (%s), want %s", out.Status, out.Message, tt.status)
+			}
+			if tt.status != tasks.StatusFailed {
+				return
+			}
+			if !strings.HasSuffix(out.Message, ": install Docker Engine first") {
+				t.Errorf("message = %q, want it to end with %q", out.Message,
+					": install Docker Engine first")
+			}
+			if len(h.Writes) != 0 {
+				t.Errorf("wrote %v on a host without Docker", h.Writes)
+			}
+		})
+	}
+}
+
+func TestDaemonConfigMissingDockerMessages(t *testing.T) {
+	tests := []struct {
+		unit, fields, want string
+	}{
+		{"LoadState=not-found\n--fleetharden-section--\n", "dockerd=\n",
+			"docker.service not found and no dockerd binary found: install Docker Engine first"},
+		{"LoadState=loaded\n" + debianUnit, "dockerd=\nexec_missing=/usr/sbin/dockerd\n",
+			"docker.service runs /usr/sbin/dockerd, which does not exist: install Docker " +
+				"Engine first"},
+	}
+	for _, tt := range tests {
+		h := tasktest.NewHost()
+		replyState(h, tt.unit, tt.fields)
+
+		out, _ := runTask(newDaemonConfig(t, nnpSettings), h, false)
+
+		if out.Message != tt.want {
+			t.Errorf("message = %q, want %q", out.Message, tt.want)
+		}
+	}
+}
+
+func TestDaemonConfigReadOnlyDirectory(t *testing.T) {
+	readOnly := runningDaemon + "dir_read_only=yes\n"
+	tests := []struct {
+		name     string
+		existing string
+		check    bool
+		status   tasks.Status
+	}{
+		{"write needed", "", false, tasks.StatusFailed},
+		{"write needed in check mode", "", true, tasks.StatusFailed},
+		{"nothing to write", nnpFile, false, tasks.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tasktest.NewHost()
+			if tt.existing != "" {
+				h.SetFile(daemonJSON, tt.existing)
+			}
+			replyState(h, debianUnit, readOnly)
+
+			out, _ := runTask(newDaemonConfig(t, nnpSettings), h, tt.check)
+
+			if out.Status != tt.status {
+				t.Fatalf("status = %s (%s), want %s", out.Status, out.Message, tt.status)
+			}
+			want := "write /etc/docker/daemon.json: /etc/docker is on a read-only file system"
+			if tt.status == tasks.StatusFailed && !strings.HasPrefix(out.Message, want) {
+				t.Errorf("message = %q, want it to start with %q", out.Message, want)
+			}
+			if len(h.Writes) != 0 {
+				t.Errorf("wrote %v", h.Writes)
+			}
+		})
+	}
+}
