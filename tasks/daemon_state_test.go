@@ -22,6 +22,62 @@ var nnpSettings = settingsArgs(map[string]any{"no-new-privileges": true})
 
 const nnpFile = "{\n  \"no-new-privileges\": true\n}\n"
 
+func TestDaemonConfigRestartNeeded(t *testing.T) {
+	tests := []struct {
+		name    string
+		fields  string
+		check   bool
+		status  tasks.Status
+		message string
+	}{
+		{"file changed after start", staleDaemon, false, tasks.StatusChanged,
+			"already set in /etc/docker/daemon.json, but the running daemon started before " +
+				"the file changed: restart needed"},
+		{"check mode", staleDaemon, true, tasks.StatusChanged,
+			"already set in /etc/docker/daemon.json, but the running daemon started before " +
+				"the file changed: restart needed"},
+		{"daemon stopped", stoppedDaemon, false, tasks.StatusChanged,
+			"already set in /etc/docker/daemon.json, but dockerd is not running: restart needed"},
+		{"daemon started after the change", runningDaemon, false, tasks.StatusOK, "already set"},
+		{"start time unknown", "dockerd=/usr/sbin/dockerd\ndockerd_running=yes\n" +
+			"file_mtime=4950.25\n", false, tasks.StatusOK, "already set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tasktest.NewHost()
+			h.SetFile(daemonJSON, nnpFile)
+			replyState(h, debianUnit, tt.fields)
+
+			out, undo := runTask(newDaemonConfig(t, nnpSettings), h, tt.check)
+
+			if out.Status != tt.status || out.Message != tt.message {
+				t.Errorf("outcome = %s %q, want %s %q", out.Status, out.Message, tt.status,
+					tt.message)
+			}
+			if len(h.Writes) != 0 {
+				t.Errorf("wrote %v, want the file left alone", h.Writes)
+			}
+			if len(undo.Records) != 0 {
+				t.Errorf("undo records = %v, want none", undo.Records)
+			}
+		})
+	}
+}
+
+func TestDaemonConfigRestartOnlyForDaemonFile(t *testing.T) {
+	h := tasktest.NewHost()
+	h.SetFile("/srv/other.json", nnpFile)
+	replyState(h, debianUnit, staleDaemon)
+	args := tasks.Args{"path": "/srv/other.json", "settings": map[string]any{"no-new-privileges": true}}
+
+	out, _ := runTask(newDaemonConfig(t, args), h, false)
+
+	if out.Status != tasks.StatusOK {
+		t.Errorf("outcome = %s %q, want ok: dockerd does not read /srv/other.json",
+			out.Status, out.Message)
+	}
+}
+
 func TestDaemonConfigRefusesSymlink(t *testing.T) {
 	h := tasktest.NewHost()
 	h.SetFile(daemonJSON, "{}")

@@ -140,9 +140,23 @@ func (t *daemonConfigTask) Run(ctx context.Context, env *Env) Outcome {
 	return t.change(ctx, env, state, prev, plan)
 }
 
-// unchanged reports a file that already holds the settings.
+// unchanged reports a file that already holds the settings. When the daemon reads that
+// file but may not run with it, the outcome is changed, so that the task's notify
+// restarts the daemon.
 func (t *daemonConfigTask) unchanged(plan *daemonConfigPlan, state *daemonState) Outcome {
-	return OK(plan.message(false))
+	reason := ""
+	if t.path == state.commandLine.effectiveConfigFile() {
+		reason = state.restartReason()
+	}
+	if reason == "" {
+		return OK(plan.message(false))
+	}
+
+	msg := fmt.Sprintf("already set in %s, but %s: restart needed", t.path, reason)
+	if plan.note != "" {
+		msg += "; " + plan.note
+	}
+	return Changed(msg)
 }
 
 // change reports the change of the file and, outside check mode, writes it.
