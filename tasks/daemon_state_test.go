@@ -6,6 +6,7 @@ import (
 
 	"github.com/fleetharden/fleetharden/tasks"
 	"github.com/fleetharden/fleetharden/tasks/tasktest"
+	"github.com/fleetharden/fleetharden/transport"
 )
 
 // staleDaemon is the report of a host whose dockerd started at 4910 s after the epoch,
@@ -205,5 +206,69 @@ func TestDaemonConfigReadOnlyDirectory(t *testing.T) {
 				t.Errorf("wrote %v", h.Writes)
 			}
 		})
+	}
+}
+
+func TestDaemonConfigValidatesWithDockerd(t *testing.T) {
+	rejected := "tmp=/tmp/tmp.x1\nunable to configure the Docker daemon with file " +
+		"/tmp/tmp.x1/daemon.json: invalid max-concurrent-downloads\n"
+	tests := []struct {
+		name    string
+		result  transport.Result
+		check   bool
+		status  tasks.Status
+		message string
+	}{
+		{"accepted", transport.Result{Stdout: []byte("tmp=/tmp/tmp.x1\nconfiguration OK\n")},
+			false, tasks.StatusChanged, "no-new-privileges set"},
+		{"rejected", transport.Result{ExitCode: 1, Stdout: []byte(rejected)}, false,
+			tasks.StatusFailed, "dockerd --validate rejected the new /etc/docker/daemon.json: " +
+				"unable to configure the Docker daemon with file /etc/docker/daemon.json: " +
+				"invalid max-concurrent-downloads (the file was left unchanged)"},
+		{"rejected in check mode", transport.Result{ExitCode: 1, Stdout: []byte(rejected)},
+			true, tasks.StatusFailed, "dockerd --validate rejected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tasktest.NewHost()
+			replyState(h, debianUnit, runningDaemon+"validate=yes\n")
+			var validated []byte
+			h.Handle("dockerd=/usr/sbin/dockerd\n", func(_ string, stdin []byte) transport.Result {
+				validated = stdin
+				return tt.result
+			})
+
+			out, _ := runTask(newDaemonConfig(t, nnpSettings), h, tt.check)
+
+			if out.Status != tt.status || !strings.HasPrefix(out.Message, tt.message) {
+				t.Errorf("outcome = %s %q, want %s %q", out.Status, out.Message, tt.status,
+					tt.message)
+			}
+			if string(validated) != nnpFile {
+				t.Errorf("dockerd --validate read %q, want the new file %q", validated, nnpFile)
+			}
+			wantWrites := 0
+			if tt.status == tasks.StatusChanged && !tt.check {
+				wantWrites = 1
+			}
+			if len(h.Writes) != wantWrites {
+				t.Errorf("writes = %v, want %d", h.Writes, wantWrites)
+			}
+		})
+	}
+}
+
+func TestDaemonConfigSkipsValidateWithoutSupport(t *testing.T) {
+	h := daemonHost("", debianUnit)
+
+	out, _ := runTask(newDaemonConfig(t, nnpSettings), h, false)
+
+	if out.Status != tasks.StatusChanged {
+		t.Fatalf("status = %s (%s), want changed", out.Status, out.Message)
+	}
+	for _, cmd := range h.Commands {
+		if strings.Contains(cmd, "--validate --config-file") {
+			t.Errorf("ran dockerd --validate on a dockerd without it: %q", cmd)
+		}
 	}
 }

@@ -159,7 +159,8 @@ func (t *daemonConfigTask) unchanged(plan *daemonConfigPlan, state *daemonState)
 	return Changed(msg)
 }
 
-// change reports the change of the file and, outside check mode, writes it.
+// change reports the change of the file and, outside check mode, writes it. Where
+// dockerd has --validate, it checks the new file first, in check mode too.
 func (t *daemonConfigTask) change(ctx context.Context, env *Env, state *daemonState,
 	prev *transport.File, plan *daemonConfigPlan) Outcome {
 	var old []byte
@@ -171,6 +172,11 @@ func (t *daemonConfigTask) change(ctx context.Context, env *Env, state *daemonSt
 
 	if err := state.checkWritable(t.path); err != nil {
 		return Failed(err)
+	}
+	if state.canValidate {
+		if err := validateDaemonFile(ctx, env.Host, state.dockerd, t.path, plan.data); err != nil {
+			return Failed(err)
+		}
 	}
 	if env.Check {
 		return out

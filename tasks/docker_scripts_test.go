@@ -231,6 +231,43 @@ func TestDaemonStateScriptWithoutSystemd(t *testing.T) {
 	}
 }
 
+func TestValidateScriptWithFakeDockerd(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "dockerd.log")
+	h := newShellHost(t, map[string]string{
+		"dockerd": `[ "$1 $2" = "--validate --config-file" ] || exit 3
+dir=$(dirname "$3")
+echo "$dir $(stat -c %a "$dir")" >` + log + `
+if grep -q banana "$3"; then
+	echo "unable to configure the Docker daemon with file $3: invalid size: 'banana'" >&2
+	exit 1
+fi
+echo "configuration OK"`,
+	})
+	dockerd := h.path[:strings.IndexByte(h.path, ':')] + "/dockerd"
+	ctx := context.Background()
+
+	if err := validateDaemonFile(ctx, h, dockerd, "/etc/docker/daemon.json", []byte(`{"debug": true}`)); err != nil {
+		t.Errorf("valid file: %v", err)
+	}
+	err := validateDaemonFile(ctx, h, dockerd, "/etc/docker/daemon.json",
+		[]byte(`{"log-opts": {"max-size": "banana"}}`))
+	want := "dockerd --validate rejected the new /etc/docker/daemon.json: unable to configure " +
+		"the Docker daemon with file /etc/docker/daemon.json: invalid size: 'banana' (the " +
+		"file was left unchanged)"
+	if err == nil || err.Error() != want {
+		t.Errorf("invalid file: error = %v, want %q", err, want)
+	}
+
+	logged, _ := os.ReadFile(log)
+	dir, mode, _ := strings.Cut(strings.TrimSpace(string(logged)), " ")
+	if mode != "700" {
+		t.Errorf("temporary directory %s has mode %s, want 700", dir, mode)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary directory %s left behind: %v", dir, err)
+	}
+}
+
 func writeTestFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
