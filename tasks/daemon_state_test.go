@@ -1,6 +1,7 @@
 package tasks_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -270,5 +271,40 @@ func TestDaemonConfigSkipsValidateWithoutSupport(t *testing.T) {
 		if strings.Contains(cmd, "--validate --config-file") {
 			t.Errorf("ran dockerd --validate on a dockerd without it: %q", cmd)
 		}
+	}
+}
+
+func TestVerifyContainersStaleDaemonNNP(t *testing.T) {
+	apparmor := readFixture(t, "docker_info_apparmor.json")
+	hardened := readFixture(t, "docker_inspect_hardened.json")
+	const marker = "--fleetharden-section--\n"
+	tests := []struct {
+		name    string
+		times   string
+		status  tasks.Status
+		message string
+	}{
+		{"daemon started after the change", "file_mtime=1000.5\n" +
+			"dockerd_start_ticks=1000\nclock_ticks=100\nuptime=100.00\nnow=5000.0\n",
+			tasks.StatusOK, "2 containers checked, all passed"},
+		{"daemon started before the change", "file_mtime=4950.25\n" +
+			"dockerd_start_ticks=1000\nclock_ticks=100\nuptime=100.00\nnow=5000.0\n",
+			tasks.StatusFailed, "(no no-new-privileges because dockerd started before daemon.json set it)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tasktest.NewHost()
+			h.Reply("command -v docker", 0, apparmor+marker+hardened+marker+
+				`{"no-new-privileges": true}`+"\n"+marker+"/usr/sbin/dockerd\n-H\nfd://\n"+
+				marker+tt.times)
+			task := newVerify(t, tasks.Args{"allowed_capabilities": []string{"NET_BIND_SERVICE"}})
+
+			out := task.Run(context.Background(), &tasks.Env{Host: h})
+
+			if out.Status != tt.status || !strings.Contains(out.Message, tt.message) {
+				t.Errorf("outcome = %s %q, want %s containing %q", out.Status, out.Message,
+					tt.status, tt.message)
+			}
+		})
 	}
 }

@@ -84,12 +84,14 @@ func normalizeCapability(c string) string {
 }
 
 // verifyContainersScript prints docker info, the inspect array of the running
-// containers, daemon.json and dockerd's argv, separated by section markers. It exits 127
+// containers, daemon.json, dockerd's argv, and the report fields of daemon.json's
+// modification time and of dockerd's start, separated by section markers. It exits 127
 // when docker is missing and with docker's status when the daemon is unreachable.
 // docker inspect's status is ignored because a container that stops between ps and
 // inspect makes it fail while it still prints the others.
 const verifyContainersScript = "command -v docker >/dev/null 2>&1 || " +
 	"{ echo 'docker: command not found' >&2; exit 127; }\n" +
+	daemonStartScript +
 	"docker info --format '{{json .}}' || exit\n" +
 	"echo " + sectionMarker + "\n" +
 	"ids=$(docker ps -q --no-trunc) || exit\n" +
@@ -98,6 +100,10 @@ const verifyContainersScript = "command -v docker >/dev/null 2>&1 || " +
 	"cat /etc/docker/daemon.json 2>/dev/null\n" +
 	"echo " + sectionMarker + "\n" +
 	"for p in $(pidof dockerd 2>/dev/null); do tr '\\0' '\\n' </proc/$p/cmdline; break; done\n" +
+	"echo " + sectionMarker + "\n" +
+	"f=/etc/docker/daemon.json\n" +
+	"[ -f \"$f\" ] && echo \"file_mtime=$(date -r \"$f\" +%s.%N 2>/dev/null)\"\n" +
+	"for p in $(pidof dockerd 2>/dev/null); do print_daemon_start \"$p\"; break; done\n" +
 	"exit 0\n"
 
 // dockerInfo is the part of `docker info` output the check reads.
@@ -147,9 +153,12 @@ func (t *verifyContainersTask) Run(ctx context.Context, env *Env) Outcome {
 
 // dockerState is the daemon state that one run of verifyContainersScript read.
 type dockerState struct {
-	info          dockerInfo
-	containers    []dockerContainer
-	daemonNNP     bool // no-new-privileges is the daemon's default for new containers
+	info       dockerInfo
+	containers []dockerContainer
+	daemonNNP  bool // no-new-privileges is the daemon's default for new containers
+	// nnpPending is set when daemon.json sets no-new-privileges but the running daemon
+	// started before the file last changed, so it does not apply it yet.
+	nnpPending    bool
 	seccompActive bool
 	apparmorOn    bool
 }
@@ -168,8 +177,8 @@ func readDockerState(ctx context.Context, h Host) (*dockerState, error) {
 			shorten(string(res.Stderr), 300))
 	}
 
-	sections := strings.SplitN(string(res.Stdout), sectionMarker+"\n", 4)
-	for len(sections) < 4 {
+	sections := strings.SplitN(string(res.Stdout), sectionMarker+"\n", 5)
+	for len(sections) < 5 {
 		sections = append(sections, "")
 	}
 	return parseDockerState(sections)
@@ -198,13 +207,25 @@ func parseDockerState(sections []string) (*dockerState, error) {
 			s.seccompActive = !strings.Contains(opt, "profile=unconfined")
 		}
 	}
-	s.daemonNNP = daemonDefaultNNP([]byte(sections[2]), strings.Fields(sections[3]))
+	argv := strings.Fields(sections[3])
+	fileCurrent := daemonUsesCurrentFile(parseRemoteReport([]byte(sections[4])).fields)
+	s.daemonNNP = daemonDefaultNNP([]byte(sections[2]), argv, fileCurrent)
+	s.nnpPending = !s.daemonNNP && daemonDefaultNNP([]byte(sections[2]), argv, true)
 	return s, nil
 }
 
+// daemonUsesCurrentFile reports whether the running dockerd started after daemon.json
+// last changed, so that it runs with the file as it is now. Unknown times count as yes.
+func daemonUsesCurrentFile(fields map[string]string) bool {
+	started, ok := parseDaemonStart(fields)
+	modified, known := parseEpoch(fields["file_mtime"])
+	return !ok || !known || !modified.After(started)
+}
+
 // daemonDefaultNNP reports whether dockerd gives every new container no-new-privileges,
-// from its --no-new-privileges flag or, without that flag, from daemon.json.
-func daemonDefaultNNP(daemonJSON []byte, argv []string) bool {
+// from its --no-new-privileges flag or, without that flag, from daemon.json. The file
+// counts only when fileCurrent reports that the daemon started after its last change.
+func daemonDefaultNNP(daemonJSON []byte, argv []string, fileCurrent bool) bool {
 	for _, f := range parseDaemonFlags(argv) {
 		if f.Name == "no-new-privileges" {
 			on, err := strconv.ParseBool(f.Value)
@@ -214,7 +235,7 @@ func daemonDefaultNNP(daemonJSON []byte, argv []string) bool {
 	var conf struct {
 		NoNewPrivileges bool `json:"no-new-privileges"`
 	}
-	return json.Unmarshal(daemonJSON, &conf) == nil && conf.NoNewPrivileges
+	return fileCurrent && json.Unmarshal(daemonJSON, &conf) == nil && conf.NoNewPrivileges
 }
 
 func (t *verifyContainersTask) ignored(name string) bool {
@@ -245,7 +266,7 @@ func (t *verifyContainersTask) containerFaults(c dockerContainer, s *dockerState
 		faults = append(faults, "cap_add "+strings.Join(caps, ","))
 	}
 	if t.requireNNP && !containerNNP(hc.SecurityOpt, s.daemonNNP) {
-		faults = append(faults, "no no-new-privileges")
+		faults = append(faults, s.missingNNPFault())
 	}
 	if t.requireSeccomp && hasSecurityOpt(hc.SecurityOpt, "seccomp", "unconfined") {
 		faults = append(faults, "seccomp unconfined")
@@ -256,6 +277,15 @@ func (t *verifyContainersTask) containerFaults(c dockerContainer, s *dockerState
 		faults = append(faults, "apparmor unconfined")
 	}
 	return faults
+}
+
+// missingNNPFault describes a container without no-new-privileges. It notes when
+// daemon.json sets the option but the running daemon does not apply it yet.
+func (s *dockerState) missingNNPFault() string {
+	if s.nnpPending {
+		return "no no-new-privileges because dockerd started before daemon.json set it"
+	}
+	return "no no-new-privileges"
 }
 
 func (t *verifyContainersTask) disallowedCaps(capAdd []string) []string {
