@@ -62,7 +62,7 @@ var hostileCases = []hostileCase{
 			"settings: {debug: true}}\n"), "", "invalid systemd unit name"},
 	{"daemon path relative", hostileTask(
 		"    docker_daemon_config: {path: \"../../etc/shadow\", settings: {debug: true}}\n"),
-		"", "must be an absolute path"},
+		"", "use an absolute path"},
 	{"daemon path with dot dot", hostileTask(
 		"    docker_daemon_config: {path: \"/etc/docker/../shadow\", settings: {debug: true}}\n"),
 		"", "without . or .. elements"},
