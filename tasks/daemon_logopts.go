@@ -156,7 +156,7 @@ func parseDecimalSize(s string) (int64, bool) {
 
 	multiplier := 1.0
 	if unit := strings.TrimSpace(s[end:]); unit != "" {
-		exponent := strings.IndexByte("kmgtp", lower(unit[0])) + 1
+		exponent := strings.IndexByte("kmgtp", asciiLower(unit[0])) + 1
 		for range exponent {
 			multiplier *= 1000
 		}
@@ -164,8 +164,8 @@ func parseDecimalSize(s string) (int64, bool) {
 	return int64(number * multiplier), true
 }
 
-// lower returns the ASCII lower case of c.
-func lower(c byte) byte {
+// asciiLower returns the ASCII lower case of c.
+func asciiLower(c byte) byte {
 	if c >= 'A' && c <= 'Z' {
 		return c + 'a' - 'A'
 	}

@@ -195,6 +195,8 @@ func parseDaemonState(report remoteReport) *daemonState {
 // parseDaemonStart returns the wall clock time at which the process that
 // print_daemon_start described was started. Start ticks and uptime have a resolution of
 // 10 ms on Linux, so the result is within about 20 ms of the true start.
+// NOTE: a step of the wall clock, such as an NTP correction, between the start and the
+// read shifts the result by the step, since uptime does not follow the wall clock.
 func parseDaemonStart(fields map[string]string) (time.Time, bool) {
 	ticks, errTicks := strconv.ParseFloat(fields["dockerd_start_ticks"], 64)
 	perSecond, errRate := strconv.ParseFloat(fields["clock_ticks"], 64)
@@ -238,6 +240,8 @@ func unitFileName(unit string) string {
 // not installed, or path is a symbolic link, a directory or another file that is not a
 // regular file.
 func (s *daemonState) checkTarget(unit, path string) error {
+	// NOTE: on a host where Docker was removed but not purged, /etc/init.d/docker is left,
+	// and systemd generates docker.service from it, so the unit counts as found.
 	if !s.unitFound && s.dockerd == "" {
 		return fmt.Errorf("%s not found and no dockerd binary found: install Docker Engine "+
 			"first", unitFileName(unit))
