@@ -15,6 +15,7 @@ full_sizes=${BENCH_FULL_SIZES:-10 50}
 light_sizes=${BENCH_LIGHT_SIZES:-200 500 1000}
 ansible_light_max=${BENCH_ANSIBLE_LIGHT_MAX:-200}
 ansible_light_reps=${BENCH_ANSIBLE_LIGHT_REPS:-1}
+fleetharden_forks=${BENCH_FLEETHARDEN_FORKS:-}
 # Not under /tmp: each light host mounts a tmpfs of its own over /tmp, which would hide
 # its sshd configuration and keys.
 work_dir=${BENCH_WORK:-/var/tmp/fleetharden-bench}
@@ -52,6 +53,8 @@ Environment:
   BENCH_LIGHT_SIZES          light host counts (default "200 500 1000"; "" for none)
   BENCH_ANSIBLE_LIGHT_MAX    largest light fleet Ansible runs on (default 200)
   BENCH_ANSIBLE_LIGHT_REPS   Ansible runs per light size (default 1)
+  BENCH_FLEETHARDEN_FORKS    fleetharden's --forks (default: its own default, 100);
+                             Ansible always gets one fork per host
   BENCH_REV                  build fleetharden from this commit (default: the work tree)
   BENCH_WORK                 work directory, not under /tmp (default /var/tmp/fleetharden-bench)
   BENCH_OUT                  result directory (default BENCH_WORK/results-DATE)
@@ -182,8 +185,9 @@ record_machine() {
 		printf 'go: %s\n' "$(go version)"
 		printf 'ansible: %s\n' "$(ansible-playbook --version | awk 'NR == 1')"
 		printf 'openssh: %s\n' "$(/usr/sbin/sshd -V 2>&1 | awk 'NR == 1')"
-		printf 'settings: reps=%s first_reps=%s apt_reps=%s full_sizes="%s" light_sizes="%s"\n' \
+		printf 'settings: reps=%s first_reps=%s apt_reps=%s full_sizes="%s" light_sizes="%s"' \
 			"$reps" "$first_reps" "$apt_reps" "$full_sizes" "$light_sizes"
+		printf ' fleetharden_forks=%s\n' "${fleetharden_forks:-default}"
 	} >"$out_dir/machine.txt"
 }
 

@@ -183,13 +183,15 @@ light_write_inventory() {
 }
 
 # light_down stops the sshd processes that light_up started, by their recorded pids.
+# unshare --fork blocks SIGTERM while it waits for its child, so it gets SIGKILL, and
+# --kill-child then sends SIGKILL to sshd.
 light_down() {
 	local dir=$1
 	local pid
 
 	[[ -f $dir/pids ]] || return 0
 	while read -r pid; do
-		kill "$pid" 2>/dev/null || true
+		kill -KILL "$pid" 2>/dev/null || true
 	done <"$dir/pids"
 	rm -f "$dir/pids"
 }
