@@ -137,8 +137,8 @@ measure() {
 }
 
 # expect_result prints "ok" when every host was done and the phase changed what it
-# should: nothing in steady state, every host in a first run. Anything else is the
-# reason.
+# should: nothing in steady state, every host in a first run, anything in other phases.
+# Anything else is the reason.
 expect_result() {
 	local phase=$1 hosts=$2 checked=$3
 	local finished changed
