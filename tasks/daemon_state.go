@@ -53,9 +53,6 @@ for d in "$exec_path" "$(command -v dockerd 2>/dev/null)" /usr/bin/dockerd /usr/
 	if [ -z "$dockerd" ] && [ -n "$d" ] && [ -x "$d" ]; then dockerd=$d; fi
 done
 echo "dockerd=$dockerd"
-if [ -n "$dockerd" ] && "$dockerd" --help 2>&1 | grep -q -- --validate; then
-	echo validate=yes
-fi
 if [ -n "$pid" ]; then
 	echo dockerd_running=yes
 	print_daemon_start "$pid"
@@ -121,7 +118,6 @@ type daemonState struct {
 	unitFound   bool   // systemd has the unit loaded, or an init script of its name exists
 	execMissing string // the program of the unit's ExecStart when it does not exist
 	dockerd     string // path of the dockerd binary, or "" when none was found
-	canValidate bool   // dockerd has --validate, which Docker 23 and later have
 	running     bool   // a dockerd process runs
 	started     time.Time
 	file        fileState
@@ -178,7 +174,6 @@ func parseDaemonState(report remoteReport) *daemonState {
 		unitFound:   f["init_script"] == "yes",
 		execMissing: f["exec_missing"],
 		dockerd:     f["dockerd"],
-		canValidate: f["validate"] == "yes",
 		running:     f["dockerd_running"] == "yes",
 		file: fileState{
 			kind:       f["file"],
@@ -279,7 +274,8 @@ func (s *daemonState) checkWritable(path string) error {
 func (s *daemonState) restartReason() string {
 	switch {
 	case !s.running:
-		return "dockerd is not running"
+		// A stopped daemon reads the file as it is when it starts.
+		return ""
 	case s.started.IsZero() || s.file.modified.IsZero():
 		return ""
 	case s.file.modified.After(s.started):

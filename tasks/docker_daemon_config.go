@@ -173,7 +173,7 @@ func (t *daemonConfigTask) change(ctx context.Context, env *Env, state *daemonSt
 	if err := state.checkWritable(t.path); err != nil {
 		return Failed(err)
 	}
-	if state.canValidate {
+	if state.dockerd != "" {
 		if err := validateDaemonFile(ctx, env.Host, state.dockerd, t.path, plan.data); err != nil {
 			return Failed(err)
 		}

@@ -82,6 +82,8 @@ func daemonHost(existing, unit string) *tasktest.Host {
 // properties and the running dockerd's argv, then the report fields, with the kind of
 // daemon.json taken from h's files.
 func replyState(h *tasktest.Host, unitAndProcess, fields string) {
+	// The dockerd --validate script: this dockerd predates the flag, so nothing is checked.
+	h.Reply("dockerd=", 0, "")
 	h.Handle(stateCommand, func(string, []byte) transport.Result {
 		kind := "missing"
 		if _, ok := h.File(daemonJSON); ok {
