@@ -88,9 +88,12 @@ func TestDrillSlowHost(t *testing.T) {
 			timedOut.elapsed)
 	}
 	checkBrokenHostResult(t, timedOut, victim, "unreachable", "timed out after 1s")
+	// The drill playbook restarts nothing, so a second run may still report the restart
+	// that the first run's change needs.
 	for _, host := range lab.names[1:] {
-		if h := timedOut.host(t, host); h.Status != "ok" {
-			t.Errorf("%s: second run status = %s (%s), want ok", host, h.Status, h.Message)
+		if h := timedOut.host(t, host); h.Status != "ok" && h.Status != "changed" {
+			t.Errorf("%s: second run status = %s (%s), want ok or changed", host, h.Status,
+				h.Message)
 		}
 	}
 }
