@@ -192,8 +192,13 @@ record_machine() {
 }
 
 cleanup() {
+	local tool
+
 	stop_ssh_masters
 	light_down "$light_dir"
+	for tool in floor fleetharden ansible; do
+		rmdir "$(cgroup_dir "$tool")" 2>/dev/null || true
+	done
 	if [[ ${BENCH_KEEP_LAB:-} != 1 ]]; then
 		full_down || log "warning: removing the full lab failed; run: LAB_NAME=$full_lab_name" \
 			"LAB_STATE=$full_state test/lab/lab.sh down"
