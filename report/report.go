@@ -12,7 +12,7 @@ import (
 	"github.com/fleetharden/fleetharden/tasks"
 )
 
-// HostStatus is how a host ended a run.
+// HostStatus is the final state of a host in a run.
 type HostStatus string
 
 // The host statuses, from best to worst.

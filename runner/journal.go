@@ -21,8 +21,8 @@ import (
 	"github.com/fleetharden/fleetharden/transport"
 )
 
-// JournalDir is where each run keeps its undo records and the previous content of the files
-// it changed, on every host, readable by root only.
+// JournalDir is the directory in which each run keeps, on every host, its undo records
+// and the previous content of the files it changed, readable by root only.
 const JournalDir = "/var/lib/fleetharden/runs"
 
 // The states of a run's journal on a host.

@@ -129,6 +129,8 @@ func loadJournal(ctx context.Context, conn Conn, runID, host string) (*journal, 
 
 // changedSince lists the files whose content differs from how the run left them. A file
 // without a recorded hash was being written when the run stopped, and counts as the run's.
+// TODO(rollback): a killed run has no after-hashes, so rolling it back after a newer run
+// changed the same files restores them without asking for --force.
 func (j *journal) changedSince(ctx context.Context) ([]string, error) {
 	var changed []string
 	for _, r := range j.records {

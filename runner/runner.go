@@ -31,7 +31,7 @@ type Conn interface {
 // Dialer opens a connection to a host.
 type Dialer func(ctx context.Context, h *inventory.Host) (Conn, error)
 
-// Observer is told about progress as it happens. Its methods are called from many
+// Observer receives progress events as they happen. Its methods are called from many
 // goroutines at once.
 type Observer interface {
 	HostStarted(host string)

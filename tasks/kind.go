@@ -71,8 +71,8 @@ type Kind struct {
 	// earlier changes would not fix what it found.
 	ReadOnly bool
 	// New builds a task from checked arguments. It returns an error for a combination of
-	// values that is invalid, such as a daemon setting of the wrong type; the playbook
-	// reader reports it at the task's position.
+	// values that is invalid, such as a daemon setting of the wrong type. The playbook
+	// reader reports that error at the task's position.
 	New func(args Args) (Task, error)
 }
 

@@ -19,7 +19,7 @@ type Host interface {
 	Run(ctx context.Context, cmd string, stdin []byte) (transport.Result, error)
 	// ReadFile returns a file's content and metadata, or an error matching fs.ErrNotExist.
 	ReadFile(ctx context.Context, path string) (*transport.File, error)
-	// WriteFile replaces path atomically with data, owned and moded as meta says.
+	// WriteFile replaces path atomically with data, with the owner and mode in meta.
 	WriteFile(ctx context.Context, path string, data []byte, meta transport.FileMeta) error
 	// Remove deletes path.
 	Remove(ctx context.Context, path string) error
@@ -38,7 +38,7 @@ const (
 	StatusSkipped Status = "skipped"
 )
 
-// Outcome is what a task reports for one host.
+// Outcome is the result a task reports for one host.
 type Outcome struct {
 	Status  Status
 	Message string         // one line, for people
@@ -47,7 +47,7 @@ type Outcome struct {
 	Err     error          // the cause when Status is StatusFailed
 }
 
-// Env is what a task gets for one run on one host.
+// Env is the context of one task run on one host.
 type Env struct {
 	Host  Host
 	Check bool           // report what would change, change nothing

@@ -61,6 +61,9 @@ func handshake(ctx context.Context, conn net.Conn, addr string, cfg *Config,
 		return nil, classifyHandshake(err, keyChecked.Load(), config.HostKeyAlgorithms, creds)
 	}
 
+	// TODO(dial): a handshake that ends just before the deadline can still be closed by
+	// the armed AfterFunc, and the host is then reported failed rather than unreachable.
+	// Checking stop()'s result here would report it as a timeout.
 	conn.SetDeadline(time.Time{})
 	return ssh.NewClient(sshConn, chans, reqs), nil
 }

@@ -36,7 +36,7 @@ func (j Jump) addr() string {
 	return net.JoinHostPort(j.Address, strconv.Itoa(cmp.Or(j.Port, 22)))
 }
 
-// JumpDefaults are what a hop uses when neither its ProxyJump entry nor the
+// JumpDefaults are the settings a hop uses when neither its ProxyJump entry nor the
 // SSH configuration sets it.
 type JumpDefaults struct {
 	User          string

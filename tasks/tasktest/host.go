@@ -55,7 +55,7 @@ func (h *Host) File(path string) (string, bool) {
 	return string(f.Data), true
 }
 
-// Handle makes commands starting with prefix answer with respond. Later handlers win
+// Handle makes respond produce the result of commands starting with prefix. Later handlers win
 // over earlier ones with the same prefix.
 func (h *Host) Handle(prefix string, respond Responder) {
 	h.mu.Lock()
@@ -70,7 +70,7 @@ func (h *Host) Reply(prefix string, code int, stdout string) {
 	})
 }
 
-// Run answers from the first matching handler. A command no handler matches exits 127.
+// Run returns the result of the first matching handler. A command no handler matches exits 127.
 func (h *Host) Run(ctx context.Context, cmd string, stdin []byte) (transport.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return transport.Result{}, err
