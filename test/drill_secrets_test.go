@@ -193,6 +193,9 @@ func (r *terminalRun) answer(stdout io.Reader, stdin io.WriteCloser, passphrase 
 		r.mu.Unlock()
 		if prompted {
 			asked = true
+			// The prompt is printed before echo is turned off, so typing at once, faster
+			// than a person, could be echoed.
+			time.Sleep(300 * time.Millisecond)
 			io.WriteString(stdin, passphrase+"\n")
 		}
 	}
