@@ -73,7 +73,8 @@ func (h *hostRun) runHost(ctx context.Context) {
 		defer release()
 	}
 	h.journal = newJournal(conn, h.opts.RunID, host.Name, h.opts.JournalDir)
-	h.env = &tasks.Env{Host: conn, Check: h.opts.Check, Facts: h.result.Facts, Undo: h.journal}
+	h.env = &tasks.Env{Host: conn, Check: h.opts.Check, Facts: h.result.Facts, Undo: h.journal,
+		Memo: tasks.NewMemo()}
 
 	h.runSteps(ctx)
 	h.finish(ctx)
@@ -135,6 +136,11 @@ func (h *hostRun) runStep(ctx context.Context, step playbook.Step, handler bool)
 
 	for k, v := range out.Facts {
 		h.result.Facts[k] = v
+	}
+	// Reads that tasks share hold only while the host is as they found it.
+	if out.Status == tasks.StatusChanged ||
+		(step.Task.Kind.Opaque && out.Status != tasks.StatusSkipped) {
+		h.env.Memo.Forget()
 	}
 	if out.Status == tasks.StatusChanged {
 		for _, n := range step.Task.Notify {

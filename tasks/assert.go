@@ -186,7 +186,7 @@ func containsString(list []string, s string) bool {
 // Run reads the document and checks every assertion. It runs in check mode too, since it
 // only reads.
 func (t *assertTask) Run(ctx context.Context, env *Env) Outcome {
-	doc, err := t.readDocument(ctx, env.Host)
+	doc, err := t.readDocument(ctx, env)
 	if err != nil {
 		return Failed(err)
 	}
@@ -207,11 +207,11 @@ func (t *assertTask) Run(ctx context.Context, env *Env) Outcome {
 
 // readDocument returns the parsed document, or nil when the file is missing and every
 // assertion expects nothing to exist.
-func (t *assertTask) readDocument(ctx context.Context, h Host) (*yaml.Node, error) {
+func (t *assertTask) readDocument(ctx context.Context, env *Env) (*yaml.Node, error) {
 	var data []byte
 	source := t.file
 	if t.cmd != "" {
-		res, err := h.Run(ctx, t.cmd, nil)
+		res, err := env.Host.Run(ctx, t.cmd, nil)
 		if err != nil {
 			return nil, &remoteError{op: "run " + t.cmd, err: err}
 		}
@@ -221,7 +221,7 @@ func (t *assertTask) readDocument(ctx context.Context, h Host) (*yaml.Node, erro
 		}
 		data, source = res.Stdout, "output of "+t.cmd
 	} else {
-		f, err := readFileIfExists(ctx, h, t.file)
+		f, err := readFileIfExists(ctx, env, t.file)
 		if err != nil {
 			return nil, err
 		}

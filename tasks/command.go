@@ -32,7 +32,8 @@ func init() {
 			{Name: "stdout_max", Type: TypeInt, Default: 65536,
 				Doc: "maximum number of bytes of stdout kept in the fact"},
 		},
-		New: newCommandTask,
+		Opaque: true,
+		New:    newCommandTask,
 	})
 }
 

@@ -134,10 +134,14 @@ type fileState struct {
 
 // readDaemonState reads the state of the daemon of unit and of file with one command,
 // plus one file read for each environment file that the unit's ExecStart refers to
-// through a variable.
-func readDaemonState(ctx context.Context, h Host, unit, file string) (*daemonState, error) {
-	return readDaemonStateOf(ctx, h, daemonStateQuery{unit: unit, file: file,
-		mounts: "/proc/mounts"})
+// through a variable. It reads once while env.Memo keeps the result, and callers must
+// not modify the returned state.
+func readDaemonState(ctx context.Context, env *Env, unit, file string) (*daemonState, error) {
+	key := memoKey{kind: "daemon state", object: unit + "\x00" + file}
+	return recall(env.Memo, key, func() (*daemonState, error) {
+		return readDaemonStateOf(ctx, env.Host, daemonStateQuery{unit: unit, file: file,
+			mounts: "/proc/mounts"})
+	})
 }
 
 func readDaemonStateOf(ctx context.Context, h Host, q daemonStateQuery) (*daemonState, error) {

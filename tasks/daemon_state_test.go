@@ -293,9 +293,10 @@ func TestVerifyContainersStaleDaemonNNP(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := tasktest.NewHost()
-			h.Reply("command -v docker", 0, apparmor+marker+hardened+marker+
+			h.Reply("# fleetharden: read the state of the Docker daemon", 0, apparmor+marker+
 				`{"no-new-privileges": true}`+"\n"+marker+"/usr/sbin/dockerd\n-H\nfd://\n"+
 				marker+tt.times)
+			h.Reply("# fleetharden: inspect the running containers", 0, hardened)
 			task := newVerify(t, tasks.Args{"allowed_capabilities": []string{"NET_BIND_SERVICE"}})
 
 			out := task.Run(context.Background(), &tasks.Env{Host: h})

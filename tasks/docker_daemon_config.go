@@ -114,14 +114,14 @@ func (t *daemonConfigTask) checkRemove() error {
 // Run reads the state of the daemon and of the file, then writes the merged file when it
 // differs from the current one.
 func (t *daemonConfigTask) Run(ctx context.Context, env *Env) Outcome {
-	state, err := readDaemonState(ctx, env.Host, t.service, t.path)
+	state, err := readDaemonState(ctx, env, t.service, t.path)
 	if err != nil {
 		return Failed(err)
 	}
 	if err := state.checkTarget(t.service, t.path); err != nil {
 		return Failed(err)
 	}
-	prev, err := readFileIfExists(ctx, env.Host, t.path)
+	prev, err := readFileIfExists(ctx, env, t.path)
 	if err != nil {
 		return Failed(err)
 	}

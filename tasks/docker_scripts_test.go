@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,11 +72,20 @@ func newShellHost(t *testing.T, commands map[string]string) *shellHost {
 	return h
 }
 
+// withDockerSocket points the docker scripts at the socket path for one test.
+func withDockerSocket(t *testing.T, path string) {
+	t.Helper()
+	old := dockerSocket
+	dockerSocket = path
+	t.Cleanup(func() { dockerSocket = old })
+}
+
 func TestVerifyScriptWithFakeDocker(t *testing.T) {
 	fixtures, err := filepath.Abs("testdata")
 	if err != nil {
 		t.Fatal(err)
 	}
+	withDockerSocket(t, filepath.Join(t.TempDir(), "missing.sock"))
 	h := newShellHost(t, map[string]string{
 		"pidof": "exit 1",
 		"docker": `case "$1" in
@@ -94,7 +104,55 @@ esac`,
 	}
 }
 
+func TestVerifyScriptWithFakeCurl(t *testing.T) {
+	fixtures, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skipf("no unix sockets here: %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	withDockerSocket(t, sock)
+	curlLog := filepath.Join(t.TempDir(), "curl.log")
+	h := newShellHost(t, map[string]string{
+		"pidof":  "exit 1",
+		"docker": `echo "docker CLI used although curl can read the socket" >&2; exit 3`,
+		"curl": `echo "$*" >>` + curlLog + `
+for a in "$@"; do
+	case $a in
+	http://localhost/info) cat ` + fixtures + `/docker_info_apparmor.json ;;
+	http://localhost/containers/json) printf '[{"Id":"3f2a1b9c"},{"Id":"8e7d6c5b"}]' ;;
+	http://localhost/containers/*/json)
+		id=${a#http://localhost/containers/}
+		id=${id%/json}
+		printf '{"Id":"%s","Name":"/c%s","AppArmorProfile":"docker-default",` +
+			`"HostConfig":{"SecurityOpt":["no-new-privileges"]}}' "$id" "$id" ;;
+	esac
+done`,
+	})
+	task := &verifyContainersTask{requireNNP: true, requireSeccomp: true, requireAppArmor: true}
+
+	out := task.Run(context.Background(), &Env{Host: h})
+
+	if out.Status != StatusOK || out.Message != "2 containers checked, all passed" {
+		t.Errorf("outcome = %s %q", out.Status, out.Message)
+	}
+	calls, err := os.ReadFile(curlLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "--unix-socket " + sock + " http://localhost/containers/3f2a1b9c/json " +
+		"http://localhost/containers/8e7d6c5b/json\n"
+	if !strings.HasSuffix(string(calls), want) {
+		t.Errorf("curl calls:\n%s\nwant the last to end with %q", calls, want)
+	}
+}
+
 func TestVerifyScriptWithoutDocker(t *testing.T) {
+	withDockerSocket(t, filepath.Join(t.TempDir(), "missing.sock"))
 	h := newShellHost(t, nil)
 	h.path = t.TempDir() // an empty PATH directory, so that no installed docker is found
 
@@ -122,7 +180,8 @@ echo 'Environment='`,
 		t.Fatal(err)
 	}
 
-	state, err := readDaemonState(context.Background(), h, "docker", "/etc/docker/daemon.json")
+	state, err := readDaemonState(context.Background(), &Env{Host: h}, "docker",
+		"/etc/docker/daemon.json")
 
 	if err != nil {
 		t.Fatal(err)

@@ -16,17 +16,20 @@ func unifiedDiff(path string, old, new []byte) string {
 	return udiff.Unified(path, path, string(old), string(new))
 }
 
-// readFileIfExists returns the file at path, or nil when it does not exist. Its errors
-// are those of Host.ReadFile, which name the operation and the path.
-func readFileIfExists(ctx context.Context, h Host, path string) (*transport.File, error) {
-	f, err := h.ReadFile(ctx, path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
+// readFileIfExists returns the file at path, or nil when it does not exist, reading it
+// once while env.Memo keeps it. Its errors are those of Host.ReadFile, which name the
+// operation and the path. Callers must not modify the returned file.
+func readFileIfExists(ctx context.Context, env *Env, path string) (*transport.File, error) {
+	return recall(env.Memo, fileKey(path), func() (*transport.File, error) {
+		f, err := env.Host.ReadFile(ctx, path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	})
 }
 
 // withDefaults returns args completed with the defaults of params, so a kind's New gets

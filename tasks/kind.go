@@ -70,6 +70,10 @@ type Kind struct {
 	// containers. Its failure marks the host failed but rolls nothing back, since undoing
 	// earlier changes would not fix what it found.
 	ReadOnly bool
+	// Opaque marks a kind whose task may change the host whatever status it reports, such
+	// as a shell command. After such a task runs, the runner drops the reads of the host
+	// that tasks share (Env.Memo).
+	Opaque bool
 	// New builds a task from checked arguments. It returns an error for a combination of
 	// values that is invalid, such as a daemon setting of the wrong type. The playbook
 	// reader reports that error at the task's position.

@@ -55,7 +55,8 @@ func TestScriptKindsOnLostHost(t *testing.T) {
 		{"apt", tasks.Args{"update_cache": true, "lock_timeout": time.Minute}, "run apt-get: "},
 		{"service", tasks.Args{"name": "docker", "state": "restarted", "timeout": time.Minute},
 			"restart service docker: "},
-		{"verify_containers", tasks.Args{}, "read the containers of the Docker daemon: "},
+		{"verify_containers", tasks.Args{}, "read the state of the Docker daemon: "},
+		{"docker_facts", tasks.Args{}, "read the state of the Docker daemon: "},
 		{"docker_daemon_config", tasks.Args{"settings": map[string]any{"icc": false}},
 			"read the state of docker.service: "},
 	}

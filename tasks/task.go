@@ -53,6 +53,7 @@ type Env struct {
 	Check bool           // report what would change, change nothing
 	Facts map[string]any // facts recorded by earlier tasks on this host; read only
 	Undo  Undo
+	Memo  *Memo // reads of this host that tasks share; nil to share none
 }
 
 // Task is one configured step of a playbook, ready to run on any host.

@@ -3,7 +3,6 @@ package tasks
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -83,51 +82,14 @@ func normalizeCapability(c string) string {
 	return strings.TrimPrefix(c, "CAP_")
 }
 
-// verifyContainersScript prints docker info, the inspect array of the running
-// containers, daemon.json, dockerd's argv, and the report fields of daemon.json's
-// modification time and of dockerd's start, separated by section markers. It exits 127
-// when docker is missing and with docker's status when the daemon is unreachable.
-// docker inspect's status is ignored because a container that stops between ps and
-// inspect makes it fail while it still prints the others.
-const verifyContainersScript = "command -v docker >/dev/null 2>&1 || " +
-	"{ echo 'docker: command not found' >&2; exit 127; }\n" +
-	daemonStartScript +
-	"docker info --format '{{json .}}' || exit\n" +
-	"echo " + sectionMarker + "\n" +
-	"ids=$(docker ps -q --no-trunc) || exit\n" +
-	"if [ -n \"$ids\" ]; then docker inspect $ids; fi\n" +
-	"echo " + sectionMarker + "\n" +
-	"cat /etc/docker/daemon.json 2>/dev/null\n" +
-	"echo " + sectionMarker + "\n" +
-	"for p in $(pidof dockerd 2>/dev/null); do tr '\\0' '\\n' </proc/$p/cmdline; break; done\n" +
-	"echo " + sectionMarker + "\n" +
-	"f=/etc/docker/daemon.json\n" +
-	"[ -f \"$f\" ] && echo \"file_mtime=$(date -r \"$f\" +%s.%N 2>/dev/null)\"\n" +
-	"for p in $(pidof dockerd 2>/dev/null); do print_daemon_start \"$p\"; break; done\n" +
-	"exit 0\n"
-
-// dockerInfo is the part of `docker info` output the check reads.
-type dockerInfo struct {
-	SecurityOptions []string
-	ServerErrors    []string
-}
-
-// dockerContainer is the part of `docker inspect` output the check reads.
-type dockerContainer struct {
-	ID              string `json:"Id"`
-	Name            string
-	AppArmorProfile string
-	Config          struct{ Image string }
-	HostConfig      struct {
-		Privileged  bool
-		CapAdd      []string
-		SecurityOpt []string
-	}
-}
-
-// Run gathers the daemon's state with one command and checks every running container.
+// Run checks every running container against the policy, with one command for the
+// daemon's state, which other tasks may have read already, and one for the containers.
 func (t *verifyContainersTask) Run(ctx context.Context, env *Env) Outcome {
-	state, err := readDockerState(ctx, env.Host)
+	state, err := readDockerState(ctx, env)
+	if err != nil {
+		return Failed(err)
+	}
+	containers, err := readRunningContainers(ctx, env, state)
 	if err != nil {
 		return Failed(err)
 	}
@@ -137,7 +99,7 @@ func (t *verifyContainersTask) Run(ctx context.Context, env *Env) Outcome {
 	if faults := t.daemonFaults(state); len(faults) > 0 {
 		failures = append(failures, containerFindings{Name: "daemon", Faults: faults})
 	}
-	for _, c := range state.containers {
+	for _, c := range containers {
 		name := strings.TrimPrefix(c.Name, "/")
 		if t.ignored(name) {
 			ignored++
@@ -149,69 +111,6 @@ func (t *verifyContainersTask) Run(ctx context.Context, env *Env) Outcome {
 		}
 	}
 	return verifyOutcome(checked, ignored, failures)
-}
-
-// dockerState is the daemon state that one run of verifyContainersScript read.
-type dockerState struct {
-	info       dockerInfo
-	containers []dockerContainer
-	daemonNNP  bool // no-new-privileges is the daemon's default for new containers
-	// nnpPending is set when daemon.json sets no-new-privileges but the running daemon
-	// started before the file last changed, so it does not apply it yet.
-	nnpPending    bool
-	seccompActive bool
-	apparmorOn    bool
-}
-
-func readDockerState(ctx context.Context, h Host) (*dockerState, error) {
-	res, err := h.Run(ctx, verifyContainersScript, nil)
-	if err != nil {
-		return nil, &remoteError{op: "read the containers of the Docker daemon", err: err}
-	}
-	switch res.ExitCode {
-	case 0:
-	case 127:
-		return nil, errors.New("docker: command not found: install Docker or remove this task")
-	default:
-		return nil, fmt.Errorf("docker info: exit status %d: %s", res.ExitCode,
-			shorten(string(res.Stderr), 300))
-	}
-
-	sections := strings.SplitN(string(res.Stdout), sectionMarker+"\n", 5)
-	for len(sections) < 5 {
-		sections = append(sections, "")
-	}
-	return parseDockerState(sections)
-}
-
-func parseDockerState(sections []string) (*dockerState, error) {
-	s := &dockerState{}
-	if err := json.Unmarshal([]byte(sections[0]), &s.info); err != nil {
-		return nil, fmt.Errorf("parse docker info output: %w", err)
-	}
-	if len(s.info.ServerErrors) > 0 {
-		return nil, fmt.Errorf("docker info: %s", strings.Join(s.info.ServerErrors, "; "))
-	}
-	if strings.TrimSpace(sections[1]) != "" {
-		if err := json.Unmarshal([]byte(sections[1]), &s.containers); err != nil {
-			return nil, fmt.Errorf("parse docker inspect output: %w", err)
-		}
-	}
-
-	for _, opt := range s.info.SecurityOptions {
-		fields := strings.Split(opt, ",")
-		switch fields[0] {
-		case "name=apparmor":
-			s.apparmorOn = true
-		case "name=seccomp":
-			s.seccompActive = !strings.Contains(opt, "profile=unconfined")
-		}
-	}
-	argv := strings.Fields(sections[3])
-	fileCurrent := daemonUsesCurrentFile(parseRemoteReport([]byte(sections[4])).fields)
-	s.daemonNNP = daemonDefaultNNP([]byte(sections[2]), argv, fileCurrent)
-	s.nnpPending = !s.daemonNNP && daemonDefaultNNP([]byte(sections[2]), argv, true)
-	return s, nil
 }
 
 // daemonUsesCurrentFile reports whether the running dockerd started after daemon.json

@@ -21,12 +21,14 @@ func readFixture(t *testing.T, name string) string {
 	return string(data)
 }
 
-// dockerHost returns a host whose verification script prints info, inspect, daemonJSON
-// and argv as its sections.
+// dockerHost returns a host whose daemon state script prints info, daemonJSON and argv
+// as its sections, and whose container listing prints inspect.
 func dockerHost(info, inspect, daemonJSON, argv string) *tasktest.Host {
 	const marker = "--fleetharden-section--\n"
 	h := tasktest.NewHost()
-	h.Reply("command -v docker", 0, info+marker+inspect+marker+daemonJSON+marker+argv)
+	h.Reply("# fleetharden: read the state of the Docker daemon", 0,
+		info+marker+daemonJSON+marker+argv)
+	h.Reply("# fleetharden: inspect the running containers", 0, inspect)
 	return h
 }
 
@@ -138,8 +140,9 @@ func TestVerifyContainersFixtures(t *testing.T) {
 					t.Errorf("diff %q does not contain %q", out.Diff, d)
 				}
 			}
-			if len(h.Commands) != 1 {
-				t.Errorf("ran %d commands, want one", len(h.Commands))
+			// The fixtures report running containers, so the task lists them.
+			if len(h.Commands) != 2 {
+				t.Errorf("ran %d commands, want two", len(h.Commands))
 			}
 			if len(h.Writes) != 0 {
 				t.Errorf("wrote %v", h.Writes)
@@ -158,16 +161,16 @@ func TestVerifyContainersDockerErrors(t *testing.T) {
 			"docker: command not found: install Docker or remove this task"},
 		{"daemon down", transport.Result{ExitCode: 1,
 			Stderr: []byte("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n")},
-			"docker info: exit status 1: Cannot connect to the Docker daemon"},
+			"read the state of the Docker daemon: exit status 1: Cannot connect to the Docker daemon"},
 		{"server errors", transport.Result{Stdout: []byte(`{"ServerErrors":["permission denied"]}` + "\n--fleetharden-section--\n")},
 			"docker info: permission denied"},
-		{"garbage inspect", transport.Result{Stdout: []byte("{}\n--fleetharden-section--\nnot json\n")},
-			"parse docker inspect output"},
+		{"garbage info", transport.Result{Stdout: []byte("not json\n--fleetharden-section--\n")},
+			"parse docker info output"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := tasktest.NewHost()
-			h.Handle("command -v docker", func(string, []byte) transport.Result { return tt.result })
+			h.Handle("# fleetharden: read the state of the Docker daemon", func(string, []byte) transport.Result { return tt.result })
 
 			out := newVerify(t, nil).Run(context.Background(), &tasks.Env{Host: h})
 
@@ -178,6 +181,87 @@ func TestVerifyContainersDockerErrors(t *testing.T) {
 				t.Errorf("message = %q, want it to contain %q", out.Message, tt.want)
 			}
 		})
+	}
+}
+
+func TestVerifyContainersGarbageInspect(t *testing.T) {
+	h := dockerHost(`{"ContainersRunning":1}`, "not json\n", "", "")
+
+	out := newVerify(t, nil).Run(context.Background(), &tasks.Env{Host: h})
+
+	if out.Status != tasks.StatusFailed {
+		t.Fatalf("status = %s (%s), want failed", out.Status, out.Message)
+	}
+	if !strings.Contains(out.Message, "parse docker inspect output") {
+		t.Errorf("message = %q, want the inspect parse error", out.Message)
+	}
+}
+
+func TestVerifyContainersNoneRunningSkipsList(t *testing.T) {
+	h := dockerHost(`{"ContainersRunning":0,"SecurityOptions":["name=seccomp,profile=default"]}`,
+		"", "", "")
+
+	out := newVerify(t, nil).Run(context.Background(), &tasks.Env{Host: h})
+
+	if out.Status != tasks.StatusOK || out.Message != "no running containers" {
+		t.Errorf("outcome = %s %q, want ok with no running containers", out.Status, out.Message)
+	}
+	if len(h.Commands) != 1 {
+		t.Errorf("ran %d commands, want only the daemon state read: %q", len(h.Commands), h.Commands)
+	}
+}
+
+func TestDockerFactsSharesReadWithVerify(t *testing.T) {
+	h := dockerHost(readFixture(t, "docker_info_apparmor.json"),
+		readFixture(t, "docker_inspect_hardened.json"), `{"no-new-privileges": true}`, "")
+	kind, ok := tasks.Lookup("docker_facts")
+	if !ok {
+		t.Fatal("kind docker_facts is not registered")
+	}
+	facts, err := kind.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &tasks.Env{Host: h, Memo: tasks.NewMemo()}
+
+	out := facts.Run(context.Background(), env)
+
+	if out.Status != tasks.StatusOK {
+		t.Fatalf("docker_facts: %s %q", out.Status, out.Message)
+	}
+	if got := out.Facts["docker_version"]; got != "20.10.24+dfsg1" {
+		t.Errorf("docker_version = %v, want 20.10.24+dfsg1", got)
+	}
+	if got := out.Facts["docker_storage_driver"]; got != "overlay2" {
+		t.Errorf("docker_storage_driver = %v, want overlay2", got)
+	}
+	verify := newVerify(t, tasks.Args{"allowed_capabilities": []string{"NET_BIND_SERVICE"}})
+	if out := verify.Run(context.Background(), env); out.Status != tasks.StatusOK {
+		t.Errorf("verify_containers: %s %q", out.Status, out.Message)
+	}
+	if len(h.Commands) != 2 {
+		t.Errorf("ran %d commands, want one state read and one listing", len(h.Commands))
+	}
+
+	env.Memo.Forget()
+	facts.Run(context.Background(), env)
+	if len(h.Commands) != 3 {
+		t.Errorf("ran %d commands, want the state read again after Forget", len(h.Commands))
+	}
+}
+
+func TestDockerFactsWithoutVersion(t *testing.T) {
+	h := dockerHost(`{}`, "", "", "")
+	kind, _ := tasks.Lookup("docker_facts")
+	task, err := kind.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out := task.Run(context.Background(), &tasks.Env{Host: h})
+
+	if out.Status != tasks.StatusFailed || !strings.Contains(out.Message, "no server version") {
+		t.Errorf("outcome = %s %q, want failed for a missing version", out.Status, out.Message)
 	}
 }
 

@@ -1,0 +1,56 @@
+package tasks
+
+// Memo stores what tasks read from one host during one run, so that tasks that need the
+// same state, such as two docker_daemon_config tasks, share one remote command. A read is
+// reused only while nothing has changed the host since: the runner calls Forget after
+// every task that reported a change or whose kind may change the host without saying so.
+// A nil Memo stores nothing. A Memo belongs to one host's run, which runs its tasks one
+// at a time, so it has no lock.
+type Memo struct {
+	reads map[memoKey]any
+}
+
+// memoKey names one read: its kind and what it read, such as a file's path.
+type memoKey struct {
+	kind   string
+	object string
+}
+
+// NewMemo returns an empty Memo.
+func NewMemo() *Memo {
+	return &Memo{reads: map[memoKey]any{}}
+}
+
+// Forget drops every stored read.
+func (m *Memo) Forget() {
+	if m != nil {
+		clear(m.reads)
+	}
+}
+
+func (m *Memo) store(key memoKey, value any) {
+	if m != nil {
+		m.reads[key] = value
+	}
+}
+
+// recall returns the stored read of key, or calls read and stores its result when it
+// returns no error.
+func recall[T any](m *Memo, key memoKey, read func() (T, error)) (T, error) {
+	if m != nil {
+		if v, ok := m.reads[key].(T); ok {
+			return v, nil
+		}
+	}
+	v, err := read()
+	if err == nil {
+		m.store(key, v)
+	}
+	return v, err
+}
+
+// fileKey names the read of the file at path. Its stored value is the file, or nil for
+// a file that does not exist.
+func fileKey(path string) memoKey {
+	return memoKey{kind: "file", object: path}
+}
