@@ -53,18 +53,25 @@ func handshake(ctx context.Context, conn net.Conn, addr string, cfg *Config,
 	deadline, _ := ctx.Deadline()
 	conn.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
 
 	sshConn, chans, reqs, err := ssh.NewClientConn(conn, addr, config)
 	if err != nil {
+		stop()
 		conn.Close()
 		return nil, classifyHandshake(err, keyChecked.Load(), config.HostKeyAlgorithms, creds)
 	}
 
-	// TODO(dial): a handshake that ends just before the deadline can still be closed by
-	// the armed AfterFunc, and the host is then reported failed rather than unreachable.
-	// Checking stop()'s result here would report it as a timeout.
+	// A handshake that ends as the connect deadline passes may find conn closed by the
+	// AfterFunc, or its reads timed out, which leaves the connection unusable. Clearing
+	// the deadline before reading the clock makes the check complete, and such a host
+	// is reported as timed out.
 	conn.SetDeadline(time.Time{})
+	expired := !deadline.IsZero() && !time.Now().Before(deadline)
+	if !stop() || expired {
+		sshConn.Close()
+		return nil, fmt.Errorf("ssh handshake finished as the connect timeout ran out: %w",
+			context.DeadlineExceeded)
+	}
 	return ssh.NewClient(sshConn, chans, reqs), nil
 }
 
