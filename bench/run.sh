@@ -155,18 +155,6 @@ raise_open_files() {
 	fi
 }
 
-# raise_inotify_limit lifts the number of inotify instances a user may hold. systemd and
-# dockerd in every full host take several, all counted for root, and at the default of
-# 128 a machine with about 20 such containers leaves the next ones stuck while booting.
-raise_inotify_limit() {
-	local file=/proc/sys/fs/inotify/max_user_instances
-
-	if (($(cat "$file") < 8192)); then
-		log "raising fs.inotify.max_user_instances from $(cat "$file") to 8192"
-		printf '8192\n' >"$file"
-	fi
-}
-
 record_machine() {
 	local source
 
@@ -232,7 +220,6 @@ main() {
 	install_deps
 	build
 	raise_open_files
-	raise_inotify_limit
 	record_machine
 	printf '%s\n' "$results_header" >"$results"
 	trap cleanup EXIT

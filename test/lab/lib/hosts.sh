@@ -239,6 +239,23 @@ start_hosts() {
 	done
 }
 
+# raise_inotify_limit lifts the number of inotify instances a user may hold. systemd and
+# dockerd in every lab host take several, all counted for root, and at the default of
+# 128 a machine with about 20 lab hosts leaves the next ones stuck while booting.
+raise_inotify_limit() {
+	local file=/proc/sys/fs/inotify/max_user_instances
+
+	if (($(cat "$file") >= 8192)); then
+		return 0
+	fi
+	if [[ ! -w $file ]]; then
+		log "warning: fs.inotify.max_user_instances is $(cat "$file"); raise it to 8192 as root if hosts hang while booting"
+		return 0
+	fi
+	log "raising fs.inotify.max_user_instances from $(cat "$file") to 8192"
+	printf '8192\n' >"$file"
+}
+
 cmd_up() {
 	local count=$1
 	local started=$SECONDS name port
@@ -248,6 +265,7 @@ cmd_up() {
 	docker image inspect "$host_image" >/dev/null 2>&1 ||
 		die "image $host_image not found; run lab.sh image first"
 
+	raise_inotify_limit
 	prepare_state_dir
 	remove_stale_hosts "$count"
 	create_client_key
