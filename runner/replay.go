@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/fleetharden/fleetharden/inventory"
 	"github.com/fleetharden/fleetharden/report"
+	"github.com/fleetharden/fleetharden/tasks"
 )
 
 // RollbackOptions control the rollback of an earlier run.
@@ -128,9 +131,8 @@ func loadJournal(ctx context.Context, conn Conn, runID, host string) (*journal, 
 }
 
 // changedSince lists the files whose content differs from how the run left them. A file
-// without a recorded hash was being written when the run stopped, and counts as the run's.
-// TODO(rollback): a killed run has no after-hashes, so rolling it back after a newer run
-// changed the same files restores them without asking for --force.
+// without a recorded hash was being written when the run stopped: it counts as the run's
+// unless a later run on the host wrote it too.
 func (j *journal) changedSince(ctx context.Context) ([]string, error) {
 	var changed []string
 	for _, r := range j.records {
@@ -145,7 +147,81 @@ func (j *journal) changedSince(ctx context.Context) ([]string, error) {
 			changed = append(changed, r.Path)
 		}
 	}
-	return changed, nil
+
+	rewritten, err := j.rewrittenByLaterRuns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(changed, rewritten...), nil
+}
+
+// rewrittenByLaterRuns lists the files that the run recorded without a hash, as a killed
+// run does, and that a later run on the host wrote and did not roll back. Their content
+// is then the later run's, not the one this run left.
+// NOTE: run IDs order by their start second only, so of two runs started within the same
+// second either may count as the later one.
+func (j *journal) rewrittenByLaterRuns(ctx context.Context) ([]string, error) {
+	unhashed := map[string]bool{}
+	for _, r := range j.records {
+		if r.Op == "file" && r.After == "" {
+			unhashed[r.Path] = true
+		}
+	}
+	if len(unhashed) == 0 {
+		return nil, nil
+	}
+
+	later, err := j.laterRunIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rewritten []string
+	for _, id := range later {
+		f, err := j.conn.ReadFile(ctx, path.Join(JournalDir, id, "journal.json"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read the journal of run %s: %w", id, err)
+		}
+		var doc journalDoc
+		if err := json.Unmarshal(f.Data, &doc); err != nil {
+			return nil, fmt.Errorf("read the journal of run %s: %w", id, err)
+		}
+		// A later run that was rolled back put its files back as it found them.
+		if doc.State == journalRolledBack {
+			continue
+		}
+		for _, r := range doc.Records {
+			if r.Op == "file" && unhashed[r.Path] {
+				rewritten = append(rewritten, r.Path)
+				delete(unhashed, r.Path)
+			}
+		}
+	}
+	return rewritten, nil
+}
+
+// laterRunIDs returns the IDs of the runs whose journals the host keeps and that started
+// after this run, oldest first.
+func (j *journal) laterRunIDs(ctx context.Context) ([]string, error) {
+	cmd := "ls -1 -- " + tasks.Quote(JournalDir)
+	res, err := j.conn.Run(ctx, cmd, nil)
+	if err != nil {
+		return nil, fmt.Errorf("list the journals in %s: %w", JournalDir, err)
+	}
+	if res.ExitCode != 0 {
+		return nil, fmt.Errorf("list the journals in %s: exit status %d: %s", JournalDir,
+			res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	var ids []string
+	for _, id := range strings.Fields(string(res.Stdout)) {
+		if validRunID(id) && id > j.doc.RunID {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
 }
 
 // validRunID reports whether id has the form newRunID produces, so it is safe in a path.
