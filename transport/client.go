@@ -209,6 +209,12 @@ func (c *Client) failure(ctx context.Context, op string, err error) error {
 	default:
 	}
 
+	// A status the SFTP server sent back, such as a missing file, shows the
+	// connection alive, so it needs no wait.
+	if isSFTPStatus(err) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+
 	// The connection dies a moment after its channels fail, so give the
 	// watcher a short while to report it.
 	timer := time.NewTimer(lostGrace)

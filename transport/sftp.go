@@ -2,8 +2,10 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -197,4 +199,13 @@ func (c *Client) sftpStartError(sess *ssh.Session, stderr *cappedBuffer, err err
 		return fmt.Errorf("start sftp: %w: %w (remote stderr: %s)", ErrBecome, err, detail)
 	}
 	return fmt.Errorf("start sftp: %w (remote stderr: %s)", err, detail)
+}
+
+// isSFTPStatus reports whether err is an error status from the SFTP server.
+// pkg/sftp turns the "no such file" and "permission denied" statuses into
+// fs.ErrNotExist and fs.ErrPermission, and keeps the others as StatusError.
+func isSFTPStatus(err error) bool {
+	var status *sftp.StatusError
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) ||
+		errors.As(err, &status)
 }
