@@ -173,7 +173,11 @@ func (c *SSHConfig) resolveHop(spec hopSpec, defaults JumpDefaults) (Jump, HostS
 func dialTarget(ctx context.Context, cfg *Config, addr string) (net.Conn, error) {
 	if len(cfg.Jumps) == 0 {
 		var dialer net.Dialer
-		return dialer.DialContext(ctx, "tcp", addr)
+		conn, err := dialer.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		return QuickAck(conn), nil
 	}
 
 	bastions := cfg.Bastions

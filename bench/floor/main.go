@@ -27,6 +27,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/fleetharden/fleetharden/transport"
 )
 
 // options are the command-line settings.
@@ -160,6 +162,9 @@ func runOne(ctx context.Context, addr string, config *ssh.ClientConfig, command 
 	if err != nil {
 		return fmt.Errorf("connect %s: %w", addr, err)
 	}
+	// The same socket option as fleetharden's, so that neither pays the delayed
+	// acknowledgement stall of the first session that the other avoids.
+	conn = transport.QuickAck(conn)
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 
