@@ -44,9 +44,13 @@ control() {
 	if [ "$init" = systemd ]; then
 		if [ "$1" = status ]; then
 			systemctl is-active -q "$unit"
-		else
-			bounded systemctl "$1" "$unit"
+			return
 		fi
+		# Earlier restarts, such as those of runs a minute apart, can use up the unit's
+		# start rate limit (StartLimitBurst), and systemd then refuses this deliberate
+		# start or restart. reset-failed clears that count.
+		[ "$1" = reload ] || systemctl reset-failed "$unit" 2>/dev/null
+		bounded systemctl "$1" "$unit"
 	elif [ -x "$init_dir/$unit" ]; then
 		bounded "$init_dir/$unit" "$1"
 	else

@@ -17,7 +17,7 @@ import (
 // fakeSystemctl records its calls and keeps the unit's state in files under $FAKE:
 // "active" exists while the unit runs, "fail-action" makes start, restart and reload
 // fail, "hang-action" makes them hang and "stay-inactive" makes them succeed without
-// activating the unit.
+// activating the unit. reset-failed is recorded and does nothing else.
 const fakeSystemctl = `#!/bin/sh
 echo "systemctl $*" >>"$FAKE/calls"
 case $1 in
@@ -31,6 +31,7 @@ start|restart|reload)
 		exit 1
 	fi
 	[ -f "$FAKE/stay-inactive" ] || touch "$FAKE/active" ;;
+reset-failed) ;;
 *)
 	echo "unexpected systemctl call: $*" >&2; exit 9 ;;
 esac
@@ -237,6 +238,7 @@ func TestServiceScriptRestartBecomesHealthy(t *testing.T) {
 		t.Fatalf("result = %q, want healthy; stdout: %s; stderr: %s", got, res.Stdout, res.Stderr)
 	}
 	assertStrings(t, "calls", f.calls(t), []string{
+		"systemctl reset-failed docker",
 		"systemctl restart docker",
 		"systemctl is-active -q docker",
 		"systemctl is-active -q docker",

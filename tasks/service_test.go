@@ -73,7 +73,7 @@ func TestServiceRun(t *testing.T) {
 			active: true, healthy: true,
 			wantStatus: StatusChanged, wantMsg: "restarted docker, healthy after 0.",
 			wantCmds: 1, wantUndo: []string{"service docker"},
-			wantCalls: []string{"systemctl restart docker"},
+			wantCalls: []string{"systemctl reset-failed docker", "systemctl restart docker"},
 		},
 		{
 			name: "reload healthy", args: Args{"name": "docker", "state": "reloaded",
@@ -113,7 +113,8 @@ func TestServiceRun(t *testing.T) {
 			healthy:    true,
 			wantStatus: StatusChanged, wantMsg: "started docker, healthy after",
 			wantCmds: 2, wantUndo: []string{"service docker"},
-			wantCalls: []string{"systemctl is-active -q docker", "systemctl start docker"},
+			wantCalls: []string{"systemctl is-active -q docker", "systemctl reset-failed docker",
+				"systemctl start docker"},
 		},
 		{
 			name: "check mode start when inactive", args: Args{"name": "docker",
