@@ -125,11 +125,17 @@ for a in "$@"; do
 	case $a in
 	http://localhost/info) cat ` + fixtures + `/docker_info_apparmor.json ;;
 	http://localhost/containers/json) printf '[{"Id":"3f2a1b9c"},{"Id":"8e7d6c5b"}]' ;;
+	http://localhost/containers/gone/json) printf '{"message":"No such container: gone"}' ;;
 	http://localhost/containers/*/json)
 		id=${a#http://localhost/containers/}
 		id=${id%/json}
 		printf '{"Id":"%s","Name":"/c%s","AppArmorProfile":"docker-default",` +
 			`"HostConfig":{"SecurityOpt":["no-new-privileges"]}}' "$id" "$id" ;;
+	*) continue ;;
+	esac
+	case $a in
+	*/gone/*) printf '\n--fleetharden-http 404\n' ;;
+	*) printf '\n--fleetharden-http 200\n' ;;
 	esac
 done`,
 	})
@@ -144,10 +150,75 @@ done`,
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "--unix-socket " + sock + " http://localhost/containers/3f2a1b9c/json " +
+	want := " http://localhost/containers/3f2a1b9c/json " +
 		"http://localhost/containers/8e7d6c5b/json\n"
 	if !strings.HasSuffix(string(calls), want) {
 		t.Errorf("curl calls:\n%s\nwant the last to end with %q", calls, want)
+	}
+}
+
+func TestVerifyScriptInspectErrors(t *testing.T) {
+	fixtures, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, stderr, status, message string
+	}{
+		{"container removed meanwhile", "Error: No such object: 8e7d6c5b4a39",
+			"failed", "4 containers checked, 3 failed"},
+		{"daemon gone meanwhile", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock",
+			"failed", "inspect the running containers: exit status 1: Cannot connect"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			withDockerSocket(t, filepath.Join(t.TempDir(), "missing.sock"))
+			h := newShellHost(t, map[string]string{
+				"pidof": "exit 1",
+				"docker": `case "$1" in
+info) cat ` + fixtures + `/docker_info_apparmor.json ;;
+ps) printf '3f2a1b9c0d1e\n8e7d6c5b4a39\n' ;;
+inspect) cat ` + fixtures + `/docker_inspect_mixed.json; echo '` + tt.stderr + `' >&2; exit 1 ;;
+esac`,
+			})
+
+			out := (&verifyContainersTask{}).Run(context.Background(), &Env{Host: h})
+
+			if string(out.Status) != tt.status || !strings.Contains(out.Message, tt.message) {
+				t.Errorf("outcome = %s %q, want %s containing %q", out.Status, out.Message,
+					tt.status, tt.message)
+			}
+		})
+	}
+}
+
+func TestVerifyScriptCurlFailureFallsBack(t *testing.T) {
+	fixtures, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skipf("no unix sockets here: %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	withDockerSocket(t, sock)
+	h := newShellHost(t, map[string]string{
+		"pidof": "exit 1",
+		"curl":  `echo "curl: broken build" >&2; exit 2`,
+		"docker": `case "$1" in
+info) cat ` + fixtures + `/docker_info_apparmor.json ;;
+ps) printf '3f2a1b9c0d1e\n' ;;
+inspect) cat ` + fixtures + `/docker_inspect_hardened.json ;;
+esac`,
+	})
+	task := &verifyContainersTask{allowedCaps: map[string]bool{"NET_BIND_SERVICE": true}}
+
+	out := task.Run(context.Background(), &Env{Host: h})
+
+	if out.Status != StatusOK || out.Message != "2 containers checked, all passed" {
+		t.Errorf("outcome = %s %q, want the docker CLI's read to pass", out.Status, out.Message)
 	}
 }
 

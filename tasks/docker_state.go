@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -14,15 +13,22 @@ import (
 // point it elsewhere.
 var dockerSocket = "/var/run/docker.sock"
 
+// httpStatusMark starts the line that curl writes after each response it prints, with
+// the response's HTTP status, or 000 when it got none.
+const httpStatusMark = "--fleetharden-http "
+
 // dockerAPIScript picks how the scripts after it read the Docker API on the socket in
 // the variable sock, and records the choice in api_tool. It picks curl where curl is
-// installed and the socket exists, because curl starts several times faster than the
-// docker CLI, and the docker CLI elsewhere. It exits 127 when neither can be used. Its
-// function docker_api prints the responses to a GET of each API path it gets.
+// executable and the socket is writable, because curl starts several times faster than
+// the docker CLI, and the docker CLI elsewhere. It exits 127 when neither can be used.
+// Its function docker_api prints the response to a GET of each API path it gets, each
+// followed by an httpStatusMark line, and curl_failed explains a failed curl read.
 // NOTE: the curl way reads the default socket only, so a root docker context that
 // points to another daemon is not followed where that socket exists.
 const dockerAPIScript = `
-if [ -S "$sock" ] && command -v curl >/dev/null 2>&1; then
+http_mark='` + httpStatusMark + `'
+curl_bin=$(command -v curl 2>/dev/null)
+if [ -S "$sock" ] && [ -w "$sock" ] && [ -n "$curl_bin" ] && [ -x "$curl_bin" ]; then
 	api_tool=curl
 elif command -v docker >/dev/null 2>&1; then
 	api_tool=docker
@@ -33,19 +39,32 @@ fi
 docker_api() {
 	urls=
 	for p in "$@"; do urls="$urls http://localhost$p"; done
-	curl -sS --fail --unix-socket "$sock" $urls
+	"$curl_bin" -q -s --unix-socket "$sock" -w "\n$http_mark%{http_code}\n" $urls
+}
+curl_failed() {
+	echo "cannot read the Docker API on $sock with curl (exit status $1, HTTP status $2)," \
+		"and the docker CLI is not installed: check that dockerd runs" >&2
+	exit 1
 }
 `
 
 // dockerStateScript prints docker info as JSON, daemon.json, dockerd's argv, and the
 // report fields of daemon.json's modification time and of dockerd's start, separated by
 // section markers. It exits 127 when docker is missing and nonzero when the daemon is
-// unreachable.
+// unreachable. A failed curl read is retried with the docker CLI, whose errors explain
+// the failure.
 const dockerStateScript = daemonStartScript + `
 if [ "$api_tool" = curl ]; then
-	docker_api /info || { echo "cannot connect to the Docker daemon at $sock" >&2; exit 1; }
-	echo
-else
+	out=$(docker_api /info)
+	rc=$? status=${out##*"$http_mark"}
+	if [ $rc -eq 0 ] && [ "$status" = 200 ]; then
+		printf '%s\n' "${out%"$http_mark"*}"
+	else
+		command -v docker >/dev/null 2>&1 || curl_failed $rc "$status"
+		api_tool=docker
+	fi
+fi
+if [ "$api_tool" = docker ]; then
 	docker info --format '{{json .}}' || exit
 fi
 echo ` + sectionMarker + `
@@ -59,36 +78,51 @@ for p in $(pidof dockerd 2>/dev/null); do print_daemon_start "$p"; break; done
 exit 0
 `
 
-// runningContainersScript prints the inspect data of the running containers: a JSON
-// array from the docker CLI, or one object a container through curl. It prints nothing
-// when none runs. A container that stops between the listing and its inspection is left
-// out: docker inspect still prints the others, and curl moves on to the next URL.
+// runningContainersScript prints the inspect data of the containers that docker ps
+// lists: running, paused and restarting ones. The docker CLI prints one JSON array, and
+// curl one object a container, each followed by its HTTP status. A container that is
+// removed between the listing and its inspection is left out: docker inspect reports it
+// as no such object, and curl gets status 404 for it. Any other inspect failure fails
+// the script, because it would leave containers unchecked.
 const runningContainersScript = `
 if [ "$api_tool" = curl ]; then
-	list=$(docker_api /containers/json) ||
-		{ echo "cannot connect to the Docker daemon at $sock" >&2; exit 1; }
-	paths=
-	for id in $(printf '%s\n' "$list" | grep -o '"Id":"[0-9a-f]*"' | cut -d '"' -f 4); do
-		paths="$paths /containers/$id/json"
-	done
-	if [ -n "$paths" ]; then docker_api $paths; fi
-	exit 0
+	out=$(docker_api /containers/json)
+	rc=$? status=${out##*"$http_mark"}
+	if [ $rc -eq 0 ] && [ "$status" = 200 ]; then
+		paths=
+		for id in $(printf '%s\n' "${out%"$http_mark"*}" | grep -o '"Id":"[0-9a-f]*"' |
+			cut -d '"' -f 4); do
+			paths="$paths /containers/$id/json"
+		done
+		if [ -n "$paths" ]; then docker_api $paths; fi
+		exit 0
+	fi
+	command -v docker >/dev/null 2>&1 || curl_failed $rc "$status"
 fi
 ids=$(docker ps -q --no-trunc) || exit
-if [ -n "$ids" ]; then docker inspect $ids; fi
+[ -n "$ids" ] || exit 0
+{ errors=$(docker inspect $ids 2>&1 >&3); rc=$?; } 3>&1
+if [ $rc -ne 0 ]; then
+	other=$(printf '%s\n' "$errors" | grep -v -i -e 'no such object' -e 'no such container' |
+		grep .)
+	if [ -n "$other" ]; then
+		printf '%s\n' "$other" >&2
+		exit 1
+	fi
+fi
 exit 0
 `
 
 // dockerInfo is the part of `docker info` output that tasks read.
 type dockerInfo struct {
-	ServerVersion     string
-	Driver            string
-	LoggingDriver     string
-	CgroupDriver      string
-	DockerRootDir     string
-	SecurityOptions   []string
-	ServerErrors      []string
-	ContainersRunning *int // nil when the daemon does not report it
+	ServerVersion   string
+	Driver          string
+	LoggingDriver   string
+	CgroupDriver    string
+	DockerRootDir   string
+	SecurityOptions []string
+	ServerErrors    []string
+	Containers      *int // containers in any state; nil when the daemon does not report it
 }
 
 // dockerContainer is the part of `docker inspect` output the check reads.
@@ -133,11 +167,11 @@ func readDockerState(ctx context.Context, env *Env) (*dockerState, error) {
 	})
 }
 
-// readRunningContainers returns the inspect data of the running containers. It runs no
-// command when state reports that none runs.
+// readRunningContainers returns the inspect data of the running, paused and restarting
+// containers. It runs no command when state reports that the daemon has no container.
 func readRunningContainers(ctx context.Context, env *Env, state *dockerState) (
 	[]dockerContainer, error) {
-	if n := state.info.ContainersRunning; n != nil && *n == 0 {
+	if n := state.info.Containers; n != nil && *n == 0 {
 		return nil, nil
 	}
 	out, err := runDockerScript(ctx, env.Host, "inspect the running containers",
@@ -153,33 +187,57 @@ func readRunningContainers(ctx context.Context, env *Env, state *dockerState) (
 }
 
 // parseContainers reads inspect data: JSON arrays of containers, as docker inspect
-// prints, or single container objects, as the API returns, one after the other.
+// prints, or container objects each followed by an httpStatusMark line, as
+// runningContainersScript prints them from curl. A response with status 404 is a
+// container removed since the listing and is left out. A container listed twice is
+// returned once.
 func parseContainers(out []byte) ([]dockerContainer, error) {
 	var containers []dockerContainer
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var value json.RawMessage
-		err := dec.Decode(&value)
-		if errors.Is(err, io.EOF) {
-			return containers, nil
+	seen := map[string]bool{}
+	add := func(c dockerContainer) {
+		if !seen[c.ID] {
+			seen[c.ID] = true
+			containers = append(containers, c)
 		}
-		if err != nil {
+	}
+
+	if len(bytes.TrimSpace(out)) == 0 {
+		return nil, nil
+	}
+	if !bytes.Contains(out, []byte(httpStatusMark)) {
+		var list []dockerContainer
+		if err := json.Unmarshal(out, &list); err != nil {
 			return nil, err
 		}
-		if value[0] == '[' {
-			var list []dockerContainer
-			if err := json.Unmarshal(value, &list); err != nil {
+		for _, c := range list {
+			add(c)
+		}
+		return containers, nil
+	}
+
+	rest := out
+	for len(bytes.TrimSpace(rest)) > 0 {
+		body, after, found := bytes.Cut(rest, []byte("\n"+httpStatusMark))
+		if !found {
+			return nil, fmt.Errorf("response without an HTTP status: %s",
+				shorten(string(body), 100))
+		}
+		status, next, _ := bytes.Cut(after, []byte("\n"))
+		rest = next
+		switch string(status) {
+		case "200":
+			var c dockerContainer
+			if err := json.Unmarshal(body, &c); err != nil {
 				return nil, err
 			}
-			containers = append(containers, list...)
-			continue
+			add(c)
+		case "404":
+		default:
+			return nil, fmt.Errorf("HTTP status %s: %s", status,
+				shorten(string(bytes.TrimSpace(body)), 200))
 		}
-		var c dockerContainer
-		if err := json.Unmarshal(value, &c); err != nil {
-			return nil, err
-		}
-		containers = append(containers, c)
 	}
+	return containers, nil
 }
 
 // runDockerScript runs body after dockerAPIScript and returns its standard output. The

@@ -197,8 +197,51 @@ func TestVerifyContainersGarbageInspect(t *testing.T) {
 	}
 }
 
+func TestVerifyContainersListsPaused(t *testing.T) {
+	// A paused container counts in Containers but not in ContainersRunning.
+	h := dockerHost(`{"Containers":1,"ContainersRunning":0,"ContainersPaused":1}`,
+		`[{"Id":"3f2a","Name":"/paused","HostConfig":{"CapAdd":["NET_ADMIN"]}}]`, "", "")
+
+	out := newVerify(t, tasks.Args{"require_no_new_privileges": false,
+		"require_seccomp": false}).Run(context.Background(), &tasks.Env{Host: h})
+
+	if out.Status != tasks.StatusFailed || !strings.Contains(out.Message, "paused (cap_add NET_ADMIN)") {
+		t.Errorf("outcome = %s %q, want the paused container flagged", out.Status, out.Message)
+	}
+}
+
+func TestVerifyContainersCurlStatuses(t *testing.T) {
+	const mark = "\n--fleetharden-http "
+	tests := []struct {
+		name, inspect, want string
+	}{
+		{"removed container skipped",
+			`{"Id":"a1","Name":"/web","HostConfig":{"CapAdd":["SYS_ADMIN"]}}` + mark + "200\n" +
+				`{"message":"No such container: b2"}` + mark + "404\n",
+			"1 container checked, 1 failed: web (cap_add SYS_ADMIN)"},
+		{"listed twice counted once",
+			`{"Id":"a1","Name":"/web"}` + mark + "200\n" + `{"Id":"a1","Name":"/web"}` + mark + "200\n",
+			"1 container checked, all passed"},
+		{"daemon gone mid-inspect",
+			`{"Id":"a1","Name":"/web"}` + mark + "200\n" + mark + "000\n",
+			"parse docker inspect output: HTTP status 000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := dockerHost(`{"Containers":2}`, tt.inspect, "", "")
+			args := tasks.Args{"require_no_new_privileges": false, "require_seccomp": false}
+
+			out := newVerify(t, args).Run(context.Background(), &tasks.Env{Host: h})
+
+			if !strings.Contains(out.Message, tt.want) {
+				t.Errorf("message = %q, want it to contain %q", out.Message, tt.want)
+			}
+		})
+	}
+}
+
 func TestVerifyContainersNoneRunningSkipsList(t *testing.T) {
-	h := dockerHost(`{"ContainersRunning":0,"SecurityOptions":["name=seccomp,profile=default"]}`,
+	h := dockerHost(`{"Containers":0,"SecurityOptions":["name=seccomp,profile=default"]}`,
 		"", "", "")
 
 	out := newVerify(t, nil).Run(context.Background(), &tasks.Env{Host: h})

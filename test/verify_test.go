@@ -19,10 +19,14 @@ func TestRunFlagsUnsafeContainerOnLab(t *testing.T) {
 		"chmod 755 /usr/bin/curl; true"
 	lab.ssh(t, host, cleanup)
 	t.Cleanup(func() { lab.ssh(t, host, cleanup) })
+	inv := filepath.Join(lab.dir, "inventory.yaml")
+	// A run that restarts Docker stops the containers, so the host is hardened first.
+	if r := lab.run(t, "run", "-i", inv, "--limit", host); r.exitCode != 0 {
+		t.Fatalf("hardening run exit status = %d, want 0", r.exitCode)
+	}
 	lab.ssh(t, host, "docker run -d --name verify-cap-add --cap-add SYS_ADMIN "+limits+
 		" fleetharden-lab-workload >/dev/null && docker run -d --name verify-confined "+
 		"--cap-drop ALL "+limits+" fleetharden-lab-workload >/dev/null")
-	inv := filepath.Join(lab.dir, "inventory.yaml")
 
 	for _, tool := range []string{"curl", "docker CLI"} {
 		if tool == "docker CLI" {
