@@ -2,10 +2,14 @@ package tasks
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fleetharden/fleetharden/transport"
 )
 
 // daemonStartScript defines print_daemon_start, which prints the fields that
@@ -27,15 +31,30 @@ print_daemon_start() {
 // daemonStateScriptBody reads, in one command, what docker_daemon_config checks before
 // it writes: the unit's properties, the running dockerd's argv, and then report fields
 // about the dockerd binary and process, the file and the directory it would be written
-// to. It expects the variables unit, file and mounts. The sections are separated by
-// sectionMarker, and the last one is read by parseRemoteReport.
+// to, with the file's content and metadata when it is a regular file of at most
+// max_inline bytes. It expects the variables unit, file, mounts and max_inline. The
+// sections are separated by sectionMarker, and the last one is read by
+// parseRemoteReport.
 const daemonStateScriptBody = daemonStartScript + `
 props=$(systemctl show -p ExecStart -p EnvironmentFiles -p Environment -p LoadState \
 	-p MainPID -- "$unit" 2>/dev/null)
 printf '%s\n' "$props"
 echo ` + sectionMarker + `
 
-pid=$(printf '%s\n' "$props" | sed -n 's/^MainPID=//p')
+pid= exec_path=
+while IFS= read -r line; do
+	case $line in
+	MainPID=*) pid=${line#MainPID=} ;;
+	"ExecStart={ path="*)
+		if [ -z "$exec_path" ]; then
+			exec_path=${line#"ExecStart={ path="}
+			exec_path=${exec_path%%[ ;]*}
+		fi
+		;;
+	esac
+done <<PROPS
+$props
+PROPS
 if [ -z "$pid" ] || [ "$pid" = 0 ]; then
 	pid=
 	for p in $(pidof dockerd 2>/dev/null); do pid=$p; break; done
@@ -44,7 +63,6 @@ fi
 echo ` + sectionMarker + `
 
 [ -x "/etc/init.d/${unit%.service}" ] && echo init_script=yes
-exec_path=$(printf '%s\n' "$props" | sed -n 's/^ExecStart={ path=\([^ ;]*\).*/\1/p' | head -n 1)
 if [ -n "$exec_path" ] && [ ! -x "$exec_path" ]; then echo "exec_missing=$exec_path"; fi
 case $exec_path in */dockerd) ;; *) exec_path= ;; esac
 dockerd=
@@ -67,6 +85,14 @@ elif [ -d "$file" ]; then
 elif [ -f "$file" ]; then
 	echo file=regular
 	echo "file_mtime=$(date -r "$file" +%s.%N 2>/dev/null)"
+	# The content and metadata come from one open file, so that both describe the same
+	# version of it, and only up to max_inline bytes.
+	{
+		meta=$(stat -L -c '%a %u %g %s' /dev/fd/3) &&
+			[ "${meta##* }" -le "$max_inline" ] &&
+			data=$(base64 -w 0 <&3) &&
+			echo "file_meta=$meta" && echo "file_data=$data"
+	} 3<"$file" 2>/dev/null
 elif [ -e "$file" ]; then
 	echo file=other
 else
@@ -99,6 +125,10 @@ fi
 exit 0
 `
 
+// maxInlineFile is the largest file that the daemon state script returns itself. A
+// larger one is read over SFTP.
+const maxInlineFile = 1 << 20
+
 // daemonStateQuery names what readDaemonState reads.
 type daemonStateQuery struct {
 	unit, file string
@@ -108,7 +138,8 @@ type daemonStateQuery struct {
 // script returns the remote command of q.
 func (q daemonStateQuery) script() string {
 	return "set -f\nunit=" + Quote(q.unit) + "\nfile=" + Quote(q.file) + "\nmounts=" +
-		Quote(q.mounts) + "\n" + daemonStateScriptBody
+		Quote(q.mounts) + "\nmax_inline=" + strconv.Itoa(maxInlineFile) + "\n" +
+		daemonStateScriptBody
 }
 
 // daemonState is the state of a host's Docker daemon and of the file to write, as
@@ -128,8 +159,9 @@ type fileState struct {
 	kind       string // "missing", "regular", "symlink", "directory" or "other"
 	linkTarget string // for a symbolic link
 	modified   time.Time
-	dir        string // the nearest existing directory above the file
-	readOnly   bool   // dir is on a read-only mount
+	content    *transport.File // the file as the script read it, or nil
+	dir        string          // the nearest existing directory above the file
+	readOnly   bool            // dir is on a read-only mount
 }
 
 // readDaemonState reads the state of the daemon of unit and of file with one command,
@@ -139,8 +171,19 @@ type fileState struct {
 func readDaemonState(ctx context.Context, env *Env, unit, file string) (*daemonState, error) {
 	key := memoKey{kind: "daemon state", object: unit + "\x00" + file}
 	return recall(env.Memo, key, func() (*daemonState, error) {
-		return readDaemonStateOf(ctx, env.Host, daemonStateQuery{unit: unit, file: file,
-			mounts: "/proc/mounts"})
+		state, err := readDaemonStateOf(ctx, env.Host, daemonStateQuery{unit: unit,
+			file: file, mounts: "/proc/mounts"})
+		if err != nil {
+			return nil, err
+		}
+		// The script read the file too, so a read of it needs no SFTP session.
+		switch {
+		case state.file.kind == "missing":
+			env.Memo.store(fileKey(file), (*transport.File)(nil))
+		case state.file.content != nil:
+			env.Memo.store(fileKey(file), state.file.content)
+		}
+		return state, nil
 	})
 }
 
@@ -188,7 +231,47 @@ func parseDaemonState(report remoteReport) *daemonState {
 	}
 	state.started, _ = parseDaemonStart(f)
 	state.file.modified, _ = parseEpoch(f["file_mtime"])
+	if state.file.kind == "regular" {
+		state.file.content = parseInlineFile(f["file_meta"], f["file_data"])
+	}
 	return state
+}
+
+// parseInlineFile returns the file that the state script printed as file_meta ("MODE
+// UID GID SIZE", with MODE in octal as stat's %a prints it) and file_data (base64), or
+// nil when either is missing or they disagree on the size.
+func parseInlineFile(meta, data string) *transport.File {
+	fields := strings.Fields(meta)
+	if len(fields) != 4 {
+		return nil
+	}
+	mode, errMode := strconv.ParseUint(fields[0], 8, 32)
+	uid, errUID := strconv.Atoi(fields[1])
+	gid, errGID := strconv.Atoi(fields[2])
+	size, errSize := strconv.Atoi(fields[3])
+	content, errData := base64.StdEncoding.DecodeString(data)
+	if errMode != nil || errUID != nil || errGID != nil || errSize != nil || errData != nil ||
+		len(content) != size || mode > 0o7777 {
+		return nil
+	}
+	return &transport.File{Data: content, Meta: transport.FileMeta{
+		Mode: fileModeOf(uint32(mode)), UID: uid, GID: gid}}
+}
+
+// fileModeOf converts Unix permission bits, with setuid, setgid and sticky, to an
+// fs.FileMode.
+func fileModeOf(bits uint32) fs.FileMode {
+	mode := fs.FileMode(bits & 0o777)
+	if bits&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if bits&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if bits&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
 }
 
 // parseDaemonStart returns the wall clock time at which the process that

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -339,6 +340,74 @@ echo MainPID=%d`, sleeper.Process.Pid),
 	if s := read(missing); s.file.kind != "missing" || s.file.dir != root || s.file.readOnly {
 		t.Errorf("missing: kind %q dir %q read-only %t, want missing in writable %q",
 			s.file.kind, s.file.dir, s.file.readOnly, root)
+	}
+}
+
+func TestDaemonStateScriptReadsFile(t *testing.T) {
+	h := newShellHost(t, map[string]string{"pidof": "exit 1", "systemctl": "exit 1"})
+	root := t.TempDir()
+	small := filepath.Join(root, "daemon.json")
+	content := "{\"labels\": [\"a=b\"]}\n\n--- fleetharden link\n\x00\xff"
+	writeTestFile(t, small, content)
+	if err := os.Chmod(small, 0o640|fs.ModeSetgid); err != nil {
+		t.Fatal(err)
+	}
+	large := filepath.Join(root, "large.json")
+	writeTestFile(t, large, strings.Repeat("x", maxInlineFile+1))
+	env := &Env{Host: h, Memo: NewMemo()}
+
+	state, err := readDaemonState(context.Background(), env, "docker", small)
+
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := state.file.content
+	if f == nil {
+		t.Fatal("the state script returned no content for a small regular file")
+	}
+	if string(f.Data) != content {
+		t.Errorf("content = %q, want %q", f.Data, content)
+	}
+	if want := fs.FileMode(0o640) | fs.ModeSetgid; f.Meta.Mode != want {
+		t.Errorf("mode = %v, want %v", f.Meta.Mode, want)
+	}
+	if f.Meta.UID != os.Getuid() || f.Meta.GID != os.Getgid() {
+		t.Errorf("owner = %d:%d, want %d:%d", f.Meta.UID, f.Meta.GID, os.Getuid(), os.Getgid())
+	}
+	// shellHost.ReadFile looks under its own root, where the file does not exist, so
+	// only the memo can return the content.
+	got, err := readFileIfExists(context.Background(), env, small)
+	if err != nil || got == nil || string(got.Data) != content {
+		t.Errorf("memoized read = %v, %v; want the script's content", got, err)
+	}
+
+	state, err = readDaemonState(context.Background(), env, "docker", large)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state.file.content != nil {
+		t.Errorf("the state script returned a file over %d bytes", maxInlineFile)
+	}
+}
+
+func TestParseInlineFile(t *testing.T) {
+	tests := []struct {
+		name, meta, data string
+		ok               bool
+	}{
+		{"valid", "644 0 0 3", "YWJj", true},
+		{"size mismatch", "644 0 0 4", "YWJj", false},
+		{"bad base64", "644 0 0 3", "YW!j", false},
+		{"mode not octal", "9x4 0 0 3", "YWJj", false},
+		{"missing fields", "644 0 3", "YWJj", false},
+		{"no data", "644 0 0 3", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseInlineFile(tt.meta, tt.data); (got != nil) != tt.ok {
+				t.Errorf("parseInlineFile(%q, %q) = %v, want ok %t", tt.meta, tt.data, got, tt.ok)
+			}
+		})
 	}
 }
 
