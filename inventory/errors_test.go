@@ -110,6 +110,9 @@ func TestValidationErrors(t *testing.T) {
 			{5, 15, "variable custom has the unsupported YAML tag !thing"},
 			{6, 13, `variable blob: invalid base64 binary value "%%%"`},
 			{7, 15, "variable secret is encrypted with Ansible Vault"},
+			{9, 17, "variable infinite: .inf is not a finite number; quote it to keep it as " +
+				"a string"},
+			{10, 12, "variable nan: .nan is not a finite number"},
 		}},
 		{"conflicts.yaml", []wantError{
 			{8, 11, `host web1: user "dba" from group db conflicts with "admin" from group web ` +

@@ -96,6 +96,10 @@ func (t iniText) literalNode(l literal, problem **textProblem) *yaml.Node {
 		}
 	case kindFloat:
 		n.Tag, n.Value = "!!float", formatFloat(l.float)
+		if math.IsInf(l.float, 0) {
+			fail("the number is too large for a 64-bit float and reads as infinity; %s",
+				quoteAdvice)
+		}
 	case kindBool:
 		n.Tag, n.Value = "!!bool", strconv.FormatBool(l.boolean)
 	case kindNone:

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"math"
 	"regexp"
 
 	"gopkg.in/yaml.v3"
@@ -79,7 +80,16 @@ func (d *document) plainScalar(n *yaml.Node, label string) (any, bool) {
 		return i, d.decodeScalar(n, &i, label, "64-bit integer")
 	case "!!float":
 		var f float64
-		return f, d.decodeScalar(n, &f, label, "number")
+		if !d.decodeScalar(n, &f, label, "number") {
+			return nil, false
+		}
+		// JSON, which results and `inventory --json` are written in, has no infinity or NaN.
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			d.addError(d.pos(n), n.Value, "%s: %s is not a finite number; quote it to keep "+
+				"it as a string", label, n.Value)
+			return nil, false
+		}
+		return f, true
 	case "!!binary":
 		var s string
 		return s, d.decodeScalar(n, &s, label, "base64 binary value")
