@@ -24,8 +24,9 @@ const defaultKeepaliveInterval = 15 * time.Second
 const keepaliveMaxMissed = 3
 
 // lostGrace is how long a failed operation waits to learn whether the
-// connection died, which decides if its error wraps ErrUnreachable.
-const lostGrace = 100 * time.Millisecond
+// connection died, which decides if its error wraps ErrUnreachable. Tests
+// lengthen it.
+var lostGrace = 100 * time.Millisecond
 
 // Client is one SSH connection to one host, shared by all of its tasks. It
 // is safe for concurrent use. Errors from Run and the file operations name
@@ -221,6 +222,8 @@ func (c *Client) failure(ctx context.Context, op string, err error) error {
 	defer timer.Stop()
 
 	select {
+	case <-ctx.Done():
+		return contextError(ctx, op)
 	case <-c.closing:
 		return fmt.Errorf("%s: client closed: %w", op, err)
 	case <-c.lost:

@@ -190,6 +190,23 @@ func TestReadFileMissing(t *testing.T) {
 	})
 }
 
+// A missing file is an answer from a live server, so its error must not wait for the
+// connection to be found dead. With the wait made an hour long, the read would run into
+// the context's deadline instead.
+func TestReadFileMissingSkipsLostWait(t *testing.T) {
+	old := lostGrace
+	lostGrace = time.Hour
+	t.Cleanup(func() { lostGrace = old })
+	f := newFixture(t)
+	c := f.dial(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	_, err := c.ReadFile(ctx, filepath.Join(t.TempDir(), "missing"))
+
+	wantErr(t, err, fs.ErrNotExist)
+}
+
 func TestReadFileTooLarge(t *testing.T) {
 	f := newFixture(t)
 	c := f.dial(t)
