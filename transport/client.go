@@ -39,8 +39,8 @@ type Client struct {
 	logger *slog.Logger
 	become *become // nil without Config.Become
 
-	sftpMu sync.Mutex
-	sftp   *sftpSession // nil until the first file operation
+	sftp      sftpSlot // file operations, as root with Become
+	loginSFTP sftpSlot // reads as the login user with Become, which need no sudo
 
 	closing   chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -90,6 +90,7 @@ func newClient(cfg *Config, conn *ssh.Client) *Client {
 		closing: make(chan struct{}),
 		lost:    make(chan struct{}),
 	}
+	c.loginSFTP.asLogin = true
 
 	interval := cfg.keepaliveInterval
 	if interval == 0 {
@@ -116,12 +117,8 @@ func (c *Client) Close() error {
 
 		// Closing the connection first ends the SFTP client's reads, so its
 		// Close returns even when the server is stuck.
-		c.sftpMu.Lock()
-		if c.sftp != nil {
-			c.sftp.client.Close()
-			c.sftp = nil
-		}
-		c.sftpMu.Unlock()
+		c.sftp.close()
+		c.loginSFTP.close()
 	})
 
 	if err != nil && !errors.Is(err, net.ErrClosed) {

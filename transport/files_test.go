@@ -207,6 +207,50 @@ func TestReadFileMissingSkipsLostWait(t *testing.T) {
 	wantErr(t, err, fs.ErrNotExist)
 }
 
+func TestReadFileWithBecomeSkipsSudo(t *testing.T) {
+	f := newFixture(t)
+	f.withFakeSudo(t, "pw")
+	f.cfg.BecomePassword = []byte("pw")
+	c := f.dial(t)
+	path := filepath.Join(t.TempDir(), "group")
+	writeLocal(t, path, "docker:x:999:alice\n")
+
+	got, err := c.ReadFile(context.Background(), path)
+
+	if err != nil {
+		t.Fatalf("ReadFile: %v", err)
+	}
+	if string(got.Data) != "docker:x:999:alice\n" {
+		t.Errorf("content = %q", got.Data)
+	}
+	if log := readLocal(t, f.fakeSudoLog); strings.Contains(log, "sftp-server") {
+		t.Errorf("a readable file was read through sudo; sudo calls:\n%s", log)
+	}
+}
+
+func TestReadFileWithoutSFTPSubsystemUsesSudo(t *testing.T) {
+	f := newFixture(t)
+	f.withFakeSudo(t, "pw")
+	f.cfg.BecomePassword = []byte("pw")
+	f.srv.DisableSFTP(true)
+	c := f.dial(t)
+	path := filepath.Join(t.TempDir(), "group")
+	writeLocal(t, path, "docker:x:999:\n")
+
+	for range 2 {
+		got, err := c.ReadFile(context.Background(), path)
+		if err != nil {
+			t.Fatalf("ReadFile: %v", err)
+		}
+		if string(got.Data) != "docker:x:999:\n" {
+			t.Errorf("content = %q", got.Data)
+		}
+	}
+	if log := readLocal(t, f.fakeSudoLog); strings.Count(log, "sftp-server") != 1 {
+		t.Errorf("want one sftp-server started through sudo, got sudo calls:\n%s", log)
+	}
+}
+
 func TestReadFileTooLarge(t *testing.T) {
 	f := newFixture(t)
 	c := f.dial(t)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -24,25 +25,44 @@ type sftpSession struct {
 	client  *sftp.Client
 }
 
-// withSFTP runs fn on the SFTP session of c, starting the session if needed.
-// When ctx ends first, the session is closed, which makes fn fail, and the
-// next file operation starts a new one.
+// sftpSlot is the place of one SFTP session of a connection, started on first use.
+type sftpSlot struct {
+	mu      sync.Mutex
+	session *sftpSession // nil until the first file operation
+	// asLogin runs the server as the login user even with Become, for reads that need
+	// no sudo.
+	asLogin bool
+	// unavailable is set when the server could not be started as the login user, such
+	// as on a host whose sshd has no sftp subsystem, so reads use sudo's server.
+	unavailable bool
+}
+
+// withSFTP runs fn on the SFTP session of c that writes as root with Become,
+// starting the session if needed.
+func withSFTP[T any](ctx context.Context, c *Client, op string,
+	fn func(*sftp.Client) (T, error)) (T, error) {
+	return withSFTPOn(ctx, c, &c.sftp, op, fn)
+}
+
+// withSFTPOn runs fn on the SFTP session in slot, starting the session if
+// needed. When ctx ends first, the session is closed, which makes fn fail,
+// and the next file operation starts a new one.
 //
 // NOTE: a cancelled operation also fails the other file operations in
 // flight on this connection, because they share the session. A request
 // already sent when ctx ends may still take effect, so a cancelled WriteFile
 // can have replaced the file, though never partly.
-func withSFTP[T any](ctx context.Context, c *Client, op string,
+func withSFTPOn[T any](ctx context.Context, c *Client, slot *sftpSlot, op string,
 	fn func(*sftp.Client) (T, error)) (T, error) {
 	var zero T
-	s, err := c.sftpSession(ctx)
+	s, err := c.sftpSession(ctx, slot)
 	if err != nil {
 		return zero, c.failure(ctx, op, err)
 	}
 
 	value, err := await(ctx, func() (T, error) { return fn(s.client) }, nil)
 	if err != nil && ctx.Err() != nil {
-		c.dropSFTP(s)
+		c.dropSFTP(slot, s)
 	}
 	if err != nil {
 		return zero, c.failure(ctx, op, err)
@@ -51,37 +71,47 @@ func withSFTP[T any](ctx context.Context, c *Client, op string,
 	return value, nil
 }
 
-// sftpSession returns the open SFTP session or starts one. Callers wait for
-// a start in progress.
-func (c *Client) sftpSession(ctx context.Context) (*sftpSession, error) {
-	c.sftpMu.Lock()
-	defer c.sftpMu.Unlock()
+// sftpSession returns the open SFTP session of slot or starts one. Callers
+// wait for a start in progress.
+func (c *Client) sftpSession(ctx context.Context, slot *sftpSlot) (*sftpSession, error) {
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
 
-	if c.sftp != nil {
-		return c.sftp, nil
+	if slot.session != nil {
+		return slot.session, nil
 	}
 
-	s, err := c.startSFTP(ctx)
+	s, err := c.startSFTP(ctx, slot.asLogin)
 	if err != nil {
+		if slot.asLogin && ctx.Err() == nil {
+			slot.unavailable = true
+		}
 		return nil, err
 	}
 
-	c.sftp = s
+	slot.session = s
 	go func() {
 		s.client.Wait()
-		c.dropSFTP(s)
+		c.dropSFTP(slot, s)
 	}()
 	return s, nil
 }
 
-// dropSFTP closes s and clears the client's reference to it, unless a newer
+// loginSFTPUnavailable reports whether reads as the login user failed to start.
+func (c *Client) loginSFTPUnavailable() bool {
+	c.loginSFTP.mu.Lock()
+	defer c.loginSFTP.mu.Unlock()
+	return c.loginSFTP.unavailable
+}
+
+// dropSFTP closes s and clears the reference of slot to it, unless a newer
 // session replaced it.
-func (c *Client) dropSFTP(s *sftpSession) {
-	c.sftpMu.Lock()
-	if c.sftp == s {
-		c.sftp = nil
+func (c *Client) dropSFTP(slot *sftpSlot, s *sftpSession) {
+	slot.mu.Lock()
+	if slot.session == s {
+		slot.session = nil
 	}
-	c.sftpMu.Unlock()
+	slot.mu.Unlock()
 
 	// The client's Close waits for its reader, which a stuck server never
 	// ends, so it must not block the caller.
@@ -89,15 +119,25 @@ func (c *Client) dropSFTP(s *sftpSession) {
 	go s.client.Close()
 }
 
+// closeSFTP closes the session of slot, if any.
+func (slot *sftpSlot) close() {
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
+	if slot.session != nil {
+		slot.session.client.Close()
+		slot.session = nil
+	}
+}
+
 // startSFTP opens a session and starts an SFTP server on it: the "sftp"
-// subsystem, or with Become, sftp-server run through sudo.
-func (c *Client) startSFTP(ctx context.Context) (*sftpSession, error) {
+// subsystem, or with Become and unless asLogin, sftp-server run through sudo.
+func (c *Client) startSFTP(ctx context.Context, asLogin bool) (*sftpSession, error) {
 	sess, err := await(ctx, c.conn.NewSession, closeSession)
 	if err != nil {
 		return nil, fmt.Errorf("open sftp session: %w", err)
 	}
 
-	client, err := c.startSFTPOn(ctx, sess)
+	client, err := c.startSFTPOn(ctx, sess, asLogin)
 	if err != nil {
 		sess.Close()
 		return nil, err
@@ -107,7 +147,8 @@ func (c *Client) startSFTP(ctx context.Context) (*sftpSession, error) {
 }
 
 // startSFTPOn starts the SFTP server on sess and returns a client for it.
-func (c *Client) startSFTPOn(ctx context.Context, sess *ssh.Session) (*sftp.Client, error) {
+func (c *Client) startSFTPOn(ctx context.Context, sess *ssh.Session,
+	asLogin bool) (*sftp.Client, error) {
 	stdin, err := sess.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("sftp stdin: %w", err)
@@ -119,7 +160,7 @@ func (c *Client) startSFTPOn(ctx context.Context, sess *ssh.Session) (*sftp.Clie
 	stderr := newCappedBuffer(64 << 10)
 	sess.Stderr = stderr
 
-	if err := c.requestSFTP(ctx, sess, stdin); err != nil {
+	if err := c.requestSFTP(ctx, sess, stdin, asLogin); err != nil {
 		return nil, err
 	}
 
@@ -140,8 +181,9 @@ func (c *Client) startSFTPOn(ctx context.Context, sess *ssh.Session) (*sftp.Clie
 // the password line goes first on standard input. sudo reads it byte by byte
 // up to the newline and leaves the rest to sftp-server, as the lab tests
 // check with sudo 1.9 on Debian 12.
-func (c *Client) requestSFTP(ctx context.Context, sess *ssh.Session, stdin io.Writer) error {
-	if c.become == nil {
+func (c *Client) requestSFTP(ctx context.Context, sess *ssh.Session, stdin io.Writer,
+	asLogin bool) error {
+	if c.become == nil || asLogin {
 		_, err := await(ctx, func() (struct{}, error) {
 			return struct{}{}, sess.RequestSubsystem("sftp")
 		}, nil)

@@ -37,6 +37,7 @@ type Server struct {
 	handshakeDelay   time.Duration
 	silent           bool
 	ignoreKeepalives bool
+	noSFTP           bool
 	env              []string
 	conns            map[net.Conn]bool
 	accepted         int
@@ -173,6 +174,16 @@ func (s *Server) IgnoreKeepalives(ignore bool) {
 	defer s.mu.Unlock()
 
 	s.ignoreKeepalives = ignore
+}
+
+// DisableSFTP makes the server reject requests for the "sftp" subsystem, as
+// an sshd without a Subsystem line does. Commands, such as sftp-server run
+// through sudo, still work.
+func (s *Server) DisableSFTP(disable bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	s.noSFTP = disable
 }
 
 // SetEnv adds "KEY=value" entries to the environment of the commands that

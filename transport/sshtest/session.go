@@ -166,7 +166,11 @@ func signalName(sig syscall.Signal) string {
 // system.
 func (s *Server) startSubsystem(ch ssh.Channel, req *ssh.Request, running *process) {
 	var payload struct{ Name string }
-	if running != nil || ssh.Unmarshal(req.Payload, &payload) != nil || payload.Name != "sftp" {
+	s.mu.Lock()
+	disabled := s.noSFTP
+	s.mu.Unlock()
+	if disabled || running != nil || ssh.Unmarshal(req.Payload, &payload) != nil ||
+		payload.Name != "sftp" {
 		req.Reply(false, nil)
 		return
 	}
