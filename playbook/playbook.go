@@ -67,6 +67,7 @@ func Parse(file string, data []byte) (*Playbook, error) {
 
 	p := &Playbook{File: file, Defaults: map[string]any{}}
 	l := &errorList{file: file}
+	checkDuplicateKeys(doc.Content[0], l)
 	p.parseTop(doc.Content[0], l)
 	p.checkNames(l)
 	if len(l.errs) > 0 {
@@ -86,6 +87,34 @@ func yamlError(file string, err error) error {
 	var line int
 	fmt.Sscan(m[1], &line)
 	return &Error{Pos: Position{File: file, Line: line, Column: 1}, Msg: "invalid YAML: " + m[2]}
+}
+
+// checkDuplicateKeys records every key that appears twice in one mapping of the document.
+// yaml.v3 keeps the last value of a repeated key, so a second tasks list or when field
+// would otherwise replace the first without a word. Aliases are checked where their
+// anchor is.
+func checkDuplicateKeys(n *yaml.Node, l *errorList) {
+	if n.Kind == yaml.MappingNode {
+		first := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i]
+			if key.Kind != yaml.ScalarNode || key.Tag == "!!merge" {
+				continue
+			}
+			if earlier, dup := first[key.Value]; dup {
+				l.add(key, "duplicate key %q: it is already set at line %d, column %d; "+
+					"remove or rename one of them", key.Value, earlier.Line, earlier.Column)
+				continue
+			}
+			first[key.Value] = key
+		}
+	}
+	if n.Kind == yaml.AliasNode {
+		return
+	}
+	for _, child := range n.Content {
+		checkDuplicateKeys(child, l)
+	}
 }
 
 func (p *Playbook) parseTop(root *yaml.Node, l *errorList) {

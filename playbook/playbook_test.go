@@ -244,3 +244,23 @@ func TestNoArgumentKindMessage(t *testing.T) {
 		t.Errorf("error = %v, want it to say the kind takes no arguments", err)
 	}
 }
+
+func TestParseRejectsDuplicateKeys(t *testing.T) {
+	src := "name: t\ntasks:\n  - name: a\n    when: false\n    when: true\n" +
+		"    command: {cmd: \"true\", cmd: \"false\"}\ntasks: []\n"
+
+	_, err := Parse("dup.yaml", []byte(src))
+
+	if err == nil {
+		t.Fatal("Parse accepted duplicate keys")
+	}
+	for _, want := range []string{
+		`dup.yaml:5:5: duplicate key "when": it is already set at line 4, column 5`,
+		`dup.yaml:6:28: duplicate key "cmd"`,
+		`dup.yaml:7:1: duplicate key "tasks": it is already set at line 2, column 1`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error = %v\nwant it to contain %q", err, want)
+		}
+	}
+}

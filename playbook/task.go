@@ -86,10 +86,8 @@ func (t *Task) setKind(prev, key, val *yaml.Node, l *errorList) *yaml.Node {
 	t.args = map[string]*yaml.Node{}
 	switch {
 	case val.Kind == yaml.MappingNode:
+		// checkDuplicateKeys reports an argument given twice.
 		for i := 0; i+1 < len(val.Content); i += 2 {
-			if _, dup := t.args[val.Content[i].Value]; dup {
-				l.add(val.Content[i], "argument %q given twice", val.Content[i].Value)
-			}
 			t.args[val.Content[i].Value] = val.Content[i+1]
 		}
 	case val.Tag == "!!null":
