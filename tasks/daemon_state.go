@@ -147,6 +147,8 @@ func (q daemonStateQuery) script() string {
 type daemonState struct {
 	commandLine *daemonCommandLine
 	unitFound   bool   // systemd has the unit loaded, or an init script of its name exists
+	unitLoaded  bool   // systemd has the unit loaded
+	unitName    string // the unit's file name, such as docker.service
 	execMissing string // the program of the unit's ExecStart when it does not exist
 	dockerd     string // path of the dockerd binary, or "" when none was found
 	running     bool   // a dockerd process runs
@@ -210,7 +212,9 @@ func readDaemonStateOf(ctx context.Context, h Host, q daemonStateQuery) (*daemon
 	}
 	state := parseDaemonState(parseRemoteReport([]byte(sections[2])))
 	state.commandLine = cl
-	state.unitFound = state.unitFound || unitProps.loadState == "loaded"
+	state.unitLoaded = unitProps.loadState == "loaded"
+	state.unitFound = state.unitFound || state.unitLoaded
+	state.unitName = unitFileName(q.unit)
 	return state, nil
 }
 
@@ -355,13 +359,18 @@ func (s *daemonState) checkWritable(path string) error {
 	return nil
 }
 
-// restartReason returns why the running daemon may not use the file as it is, or "".
-// The file changed after the daemon started when its modification time is later than
-// the daemon's start time. When either time is unknown, the file counts as unchanged.
+// restartReason returns why the daemon must be restarted to run with the file as it is,
+// or "". The file changed after the daemon started when its modification time is later
+// than the daemon's start time; when either time is unknown, the file counts as
+// unchanged. A daemon whose systemd unit is loaded but not running needs a start, so that
+// the run leaves Docker running.
 func (s *daemonState) restartReason() string {
 	switch {
+	case !s.running && s.unitLoaded:
+		return s.unitName + " is not running"
 	case !s.running:
-		// A stopped daemon reads the file as it is when it starts.
+		// Without a systemd unit, as on a host that only has the binary, a stopped daemon
+		// reads the file as it is when it starts.
 		return ""
 	case s.started.IsZero() || s.file.modified.IsZero():
 		return ""

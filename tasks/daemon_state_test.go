@@ -65,6 +65,24 @@ func TestDaemonConfigRestartNeeded(t *testing.T) {
 	}
 }
 
+func TestDaemonConfigStartsStoppedUnit(t *testing.T) {
+	h := tasktest.NewHost()
+	h.SetFile(daemonJSON, nnpFile)
+	replyState(h, "LoadState=loaded\n"+debianUnit, stoppedDaemon)
+
+	out, _ := runTask(newDaemonConfig(t, nnpSettings), h, false)
+
+	want := "already set in /etc/docker/daemon.json, but docker.service is not running: " +
+		"restart needed"
+	if out.Status != tasks.StatusChanged || out.Message != want {
+		t.Errorf("outcome = %s %q, want changed %q, so the restart handler starts Docker",
+			out.Status, out.Message, want)
+	}
+	if len(h.Writes) != 0 {
+		t.Errorf("wrote %v, want the file left alone", h.Writes)
+	}
+}
+
 func TestDaemonConfigRestartOnlyForDaemonFile(t *testing.T) {
 	h := tasktest.NewHost()
 	h.SetFile("/srv/other.json", nnpFile)
