@@ -62,7 +62,19 @@ func checkOutputPath(flag, path string) error {
 	if !info.IsDir() {
 		return fmt.Errorf("%s %s: %s is not a directory", flag, path, dir)
 	}
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return fmt.Errorf("%s %s: it is a directory: name a file, such as %s", flag, path,
+			filepath.Join(path, flagExample(flag)))
+	}
 	return nil
+}
+
+// flagExample returns a file name of the kind an output flag writes.
+func flagExample(flag string) string {
+	if flag == "--junit" {
+		return "results.xml"
+	}
+	return "results.json"
 }
 
 // checkPositive rejects a zero or negative duration flag.

@@ -216,6 +216,7 @@ func TestBadFlagsAndKeysTouchNoHost(t *testing.T) {
 		{[]string{"run", "-i", inv(missingKey)}, "key " + missingKey},
 		{[]string{"run", "-i", good}, "not a private key"},
 		{[]string{"run", "-i", good, "--json", "/nonexistent/dir/r.json"}, "create the directory first"},
+		{[]string{"run", "-i", good, "--json", t.TempDir()}, "it is a directory: name a file"},
 		{[]string{"run", "-i", good, "--task-timeout", "0s"}, "invalid --task-timeout"},
 		{[]string{"run", "-i", good, "--connect-timeout", "-1s"}, "invalid --connect-timeout"},
 		{[]string{"rollback", "-i", good, "--run", "../../etc"}, `invalid --run "../../etc"`},
