@@ -80,6 +80,18 @@ func checkSettingValues(settings map[string]any) error {
 	}
 	doc, _ := decoded.(map[string]any)
 	driver, _ := doc["log-driver"].(string)
+	if driver == "" {
+		// The host's file decides the driver, but the two drivers that know max-size and
+		// max-file, json-file and local, read them as the same size and count.
+		opts, _ := doc["log-opts"].(map[string]any)
+		for _, key := range []string{"max-size", "max-file"} {
+			if value, ok := opts[key].(string); ok {
+				if err := checkLogOpt("local", key, value); err != nil {
+					return fmt.Errorf("setting \"log-opts\": %w", err)
+				}
+			}
+		}
+	}
 	return checkDaemonValues(doc, "setting", driver, false)
 }
 

@@ -148,8 +148,21 @@ func TestDaemonConfigLogOptsOfOtherDrivers(t *testing.T) {
 	}
 }
 
+func TestDaemonConfigRejectsBadSizeWithoutDriver(t *testing.T) {
+	kind, _ := tasks.Lookup("docker_daemon_config")
+
+	_, err := kind.New(settingsArgs(map[string]any{
+		"log-opts": map[string]any{"max-size": "banana"}}))
+
+	if err == nil || !strings.Contains(err.Error(), `invalid max-size "banana"`) {
+		t.Errorf("New error = %v, want the invalid max-size before any host is contacted", err)
+	}
+}
+
 func TestDaemonConfigChecksMergedLogOpts(t *testing.T) {
-	banana := map[string]any{"log-opts": map[string]any{"max-size": "banana"}}
+	// A size of 0 is valid for the local driver and not for json-file, so only the merged
+	// file, which names the driver, can tell.
+	zero := map[string]any{"log-opts": map[string]any{"max-size": "0"}}
 	tests := []struct {
 		name     string
 		existing string
@@ -158,12 +171,12 @@ func TestDaemonConfigChecksMergedLogOpts(t *testing.T) {
 		status   tasks.Status
 		message  string
 	}{
-		{"default driver", "", debianUnit, banana, tasks.StatusFailed,
-			`key "log-opts": invalid max-size "banana"`},
-		{"driver in the file", `{"log-driver": "local"}`, debianUnit, banana,
-			tasks.StatusFailed, `invalid max-size "banana"`},
+		{"default driver", "", debianUnit, zero, tasks.StatusFailed,
+			`key "log-opts": invalid max-size "0"`},
+		{"driver in the file", `{"log-driver": "json-file"}`, debianUnit, zero,
+			tasks.StatusFailed, `invalid max-size "0"`},
 		{"driver in the file takes any option", `{"log-driver": "journald"}`, debianUnit,
-			banana, tasks.StatusChanged, "log-opts set"},
+			zero, tasks.StatusChanged, "log-opts set"},
 		{"driver from a flag", "", unitWith("/usr/bin/dockerd --log-driver=local"),
 			map[string]any{"log-opts": map[string]any{"max-file": "1"}}, tasks.StatusFailed,
 			`max-file "1" needs compress false for the local log driver`},

@@ -34,7 +34,7 @@ func TestDrillHostKeyChanged(t *testing.T) {
 		t.Errorf("exit status = %d, want 4 (a host unreachable, none failed)", r.exitCode)
 	}
 	checkBrokenHostResult(t, r, victim, "unreachable", "host key changed",
-		"ssh-keygen -R '[127.0.0.1]:"+itoa(lab.hosts[victim].Port)+"'")
+		"ssh-keygen -f '"+knownHosts+"' -R '[127.0.0.1]:"+itoa(lab.hosts[victim].Port)+"'")
 	checkOthersChanged(t, lab, r, victim)
 	if after := readFileString(t, knownHosts); after != before {
 		t.Errorf("known_hosts changed during the run:\nbefore %s\nafter  %s", before, after)

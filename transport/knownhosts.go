@@ -176,8 +176,9 @@ func (k *KnownHosts) changedError(host string, key ssh.PublicKey,
 	}
 
 	return fmt.Errorf("%w: %s presented %s, but %s; this can be an attack, and if the "+
-		"host was reinstalled, remove the old line with ssh-keygen -R '%s'",
-		ErrHostKeyChanged, host, describeKey(key), strings.Join(records, " and "), host)
+		"host was reinstalled, remove the old line with ssh-keygen -f %s -R '%s'",
+		ErrHostKeyChanged, host, describeKey(key), strings.Join(records, " and "),
+		shellQuote(k.path), host)
 }
 
 // algorithms returns the host key algorithms that match the keys recorded
