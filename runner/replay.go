@@ -48,6 +48,12 @@ func Rollback(ctx context.Context, hosts []*inventory.Host, opts RollbackOptions
 	return results
 }
 
+// NoJournalMessage is the message of a host that keeps no journal of the run runID: the
+// run changed nothing there, or never ran there.
+func NoJournalMessage(runID string) string {
+	return "run " + runID + " changed nothing here"
+}
+
 func rollbackHost(ctx context.Context, h *inventory.Host, opts RollbackOptions) report.Host {
 	res := report.Host{Name: h.Name, Address: h.Address, Port: h.Port, Facts: map[string]any{},
 		Tasks: []report.Task{}}
@@ -68,7 +74,7 @@ func rollbackHost(ctx context.Context, h *inventory.Host, opts RollbackOptions) 
 	j, err := loadJournal(ctx, conn, opts.RunID, h.Name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		res.Status, res.Message = report.HostOK, "run "+opts.RunID+" changed nothing here"
+		res.Status, res.Message = report.HostOK, NoJournalMessage(opts.RunID)
 		return res
 	case err != nil:
 		res.Status, res.Message = report.HostFailed, err.Error()

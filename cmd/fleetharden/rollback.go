@@ -51,7 +51,8 @@ func rollbackRun(cmd *cobra.Command, f *runFlags, runID string, force bool) erro
 		return badInput(fmt.Errorf("invalid --run %q: a run id looks like "+
 			"20261204T153012Z-3fa2c1; fleetharden runs lists them", runID))
 	}
-	if !runRecorded(runID) {
+	recorded := runRecorded(runID)
+	if !recorded {
 		slog.Warn("no record of this run on this machine; looking for its journal on the hosts",
 			"run_id", runID)
 	}
@@ -84,7 +85,22 @@ func rollbackRun(cmd *cobra.Command, f *runFlags, runID string, force bool) erro
 	if err := writeResults(cmd, f, res); err != nil {
 		return err
 	}
+	if !recorded && noJournalAnywhere(res.Hosts, runID) {
+		return badInput(fmt.Errorf("run %s not found: this machine has no record of it and "+
+			"no host keeps its journal; check the id with fleetharden runs", runID))
+	}
 	return rollbackExit(res.Summary)
+}
+
+// noJournalAnywhere reports whether every host was reached and keeps no journal of runID,
+// as for a mistyped run id.
+func noJournalAnywhere(hosts []report.Host, runID string) bool {
+	for _, h := range hosts {
+		if h.Status != report.HostOK || h.Message != runner.NoJournalMessage(runID) {
+			return false
+		}
+	}
+	return len(hosts) > 0
 }
 
 // runIDPattern is the form of the run ids newRunID makes.

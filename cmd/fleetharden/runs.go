@@ -66,7 +66,14 @@ func loadRuns() ([]*report.Run, error) {
 			runs = append(runs, r)
 		}
 	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].RunID > runs[j].RunID })
+	// Run ids order by the second a run started, so runs of the same second go by their
+	// recorded start time.
+	sort.Slice(runs, func(i, j int) bool {
+		if !runs[i].Start.Equal(runs[j].Start) {
+			return runs[i].Start.After(runs[j].Start)
+		}
+		return runs[i].RunID > runs[j].RunID
+	})
 	return runs, nil
 }
 
