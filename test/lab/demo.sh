@@ -23,4 +23,7 @@ for pass in first second; do
 		--known-hosts "$LAB_STATE/known_hosts" --json "$LAB_STATE/results-$pass.json"
 done
 printf '\nResults: %s/results-first.json and results-second.json\n' "$LAB_STATE"
-printf 'Remove the lab with: test/lab/lab.sh down\n'
+printf 'Run again with: bin/fleetharden run -i %s --known-hosts %s\n' \
+	"$LAB_STATE/inventory.yaml" "$LAB_STATE/known_hosts"
+printf 'Remove the lab with: LAB_STATE=%s LAB_NAME=%s test/lab/lab.sh down\n' "$LAB_STATE" \
+	"${LAB_NAME:-fleetharden-lab}"
