@@ -151,3 +151,26 @@ func (l *e2eLab) inventoryWith(t *testing.T, host string, vars map[string]any) s
 	}
 	return path
 }
+
+func TestRunStartsStoppedDockerOnLab(t *testing.T) {
+	lab := openE2ELab(t)
+	host := lab.names[1]
+	inv := filepath.Join(lab.dir, "inventory.yaml")
+	if r := lab.run(t, "run", "-i", inv, "--limit", host); r.exitCode != 0 {
+		t.Fatalf("hardening run exit status = %d, want 0", r.exitCode)
+	}
+	lab.ssh(t, host, "systemctl stop docker.socket docker.service")
+	t.Cleanup(func() { lab.trySSH(host, "systemctl start docker") })
+
+	r := lab.run(t, "run", "-i", inv, "--limit", host)
+
+	if r.exitCode != 0 {
+		t.Errorf("exit status = %d, want 0", r.exitCode)
+	}
+	if status, _, _ := r.host(t, host); status != "changed" {
+		t.Errorf("host status = %s, want changed", status)
+	}
+	if got := lab.ssh(t, host, "systemctl is-active docker"); got != "active\n" {
+		t.Errorf("docker is %q after the run, want active", got)
+	}
+}
