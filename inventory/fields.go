@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -93,6 +94,10 @@ func checkAddress(address string) string {
 		return "set the login name with the user field, not in the address"
 	case strings.Count(address, ":") == 1:
 		return "it contains a port; set the port with the port field"
+	case strings.Trim(address, "0123456789.") == "" && net.ParseIP(address) == nil:
+		// Digits and dots only make no host name, since a top-level domain is never
+		// numeric, so this is a mistyped IPv4 address.
+		return "it is not a valid IPv4 address: use four numbers from 0 to 255"
 	}
 
 	for _, r := range address {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"time"
 
@@ -57,7 +58,10 @@ var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 func Parse(file string, data []byte) (*Playbook, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return nil, &Error{Pos: Position{File: file, Line: 1, Column: 1}, Msg: "the playbook " +
+			"is empty: write a mapping with name and tasks, as fleetharden playbook show prints"}
+	} else if err != nil {
 		return nil, yamlError(file, err)
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
@@ -139,6 +143,8 @@ func (p *Playbook) parseTop(root *yaml.Node, l *errorList) {
 	}
 	if p.Tasks == nil {
 		l.add(root, "missing tasks: add a top-level tasks list")
+	} else if len(p.Tasks) == 0 {
+		l.add(root, "the tasks list is empty: add at least one task")
 	}
 }
 

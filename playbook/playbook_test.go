@@ -264,3 +264,18 @@ func TestParseRejectsDuplicateKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRejectsEmptyPlaybooks(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"empty file", "", "empty.yaml:1:1: the playbook is empty"},
+		{"empty tasks", "name: t\ntasks: []\n", "the tasks list is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("empty.yaml", []byte(tt.src))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}

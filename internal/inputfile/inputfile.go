@@ -5,6 +5,7 @@ package inputfile
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -20,7 +21,8 @@ func Read(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s): name a file", path, info.Mode().Type())
+		return nil, fmt.Errorf("%s is %s, not a regular file: name a file", path,
+			describeType(info.Mode()))
 	}
 	if info.Size() > MaxSize {
 		return nil, fmt.Errorf("%s is %d MiB, more than the %d MiB limit", path,
@@ -40,4 +42,20 @@ func Read(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s grew past the %d MiB limit while being read", path, MaxSize>>20)
 	}
 	return data, nil
+}
+
+// describeType names the type of a file that is not a regular file.
+func describeType(mode fs.FileMode) string {
+	switch {
+	case mode.IsDir():
+		return "a directory"
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return "a special file"
+	}
 }
