@@ -207,7 +207,27 @@ func (t *serviceTask) failedWithLog(err error, report remoteReport) Outcome {
 		return out
 	}
 
-	out.Message += "; last log line: " + outputTail([]byte(logText), 1)
+	out.Message += "; last log line: " + lastServiceLine(logText, unitFileName(t.name))
 	out.Diff = fmt.Sprintf("recent log lines of %s:\n%s\n", t.name, logText)
 	return out
+}
+
+// lastServiceLine returns the last line of logText that the service wrote, skipping the
+// lines in which systemd reports the unit's state, such as "Failed to start ..." or
+// "docker.service: Main process exited": the service's own last line says why it failed.
+// It returns the last line when every line is systemd's.
+func lastServiceLine(logText, unit string) string {
+	lines := strings.Split(logText, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		line := lines[i]
+		systemd := strings.HasPrefix(line, unit+": ")
+		for _, prefix := range []string{"Failed to start ", "Started ", "Starting ",
+			"Stopped ", "Stopping ", "Scheduled restart job", "Start request repeated"} {
+			systemd = systemd || strings.HasPrefix(line, prefix)
+		}
+		if !systemd {
+			return line
+		}
+	}
+	return lines[len(lines)-1]
 }

@@ -214,3 +214,21 @@ func TestServiceProbeError(t *testing.T) {
 	assertOutcome(t, out, StatusFailed, "check whether service docker is active")
 	assertStrings(t, "undo records", undo.Records, nil)
 }
+
+func TestLastServiceLine(t *testing.T) {
+	log := "Starting docker.service - Docker Application Container Engine...\n" +
+		`time="2026-12-04T10:00:00Z" level=info msg="Starting up"` + "\n" +
+		"failed to start daemon: invalid log-opts: unknown log opt 'x'\n" +
+		"docker.service: Main process exited, code=exited, status=1/FAILURE\n" +
+		"docker.service: Failed with result 'exit-code'.\n" +
+		"Failed to start docker.service - Docker Application Container Engine."
+
+	got := lastServiceLine(log, "docker.service")
+
+	if want := "failed to start daemon: invalid log-opts: unknown log opt 'x'"; got != want {
+		t.Errorf("lastServiceLine = %q, want %q", got, want)
+	}
+	if got := lastServiceLine("Stopped docker.service.", "docker.service"); got != "Stopped docker.service." {
+		t.Errorf("lastServiceLine of systemd lines only = %q, want the last line", got)
+	}
+}
