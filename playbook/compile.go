@@ -26,6 +26,19 @@ type Step struct {
 	Skip string
 }
 
+// Tasks returns the tasks that the plan runs on its host, handlers included.
+func (p *Plan) Tasks() []tasks.Task {
+	var run []tasks.Task
+	for _, steps := range [][]Step{p.Steps, p.Handlers} {
+		for _, step := range steps {
+			if step.Run != nil {
+				run = append(run, step.Run)
+			}
+		}
+	}
+	return run
+}
+
 // Handler returns the handler step called name.
 func (p *Plan) Handler(name string) (Step, bool) {
 	for _, h := range p.Handlers {

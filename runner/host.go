@@ -74,7 +74,7 @@ func (h *hostRun) runHost(ctx context.Context) {
 	}
 	h.journal = newJournal(conn, h.opts.RunID, host.Name, h.opts.JournalDir)
 	h.env = &tasks.Env{Host: conn, Check: h.opts.Check, Facts: h.result.Facts, Undo: h.journal,
-		Memo: tasks.NewMemo()}
+		Memo: tasks.NewMemoFor(h.job.Plan.Tasks())}
 
 	h.runSteps(ctx)
 	h.finish(ctx)

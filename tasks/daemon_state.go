@@ -122,7 +122,6 @@ if [ -n "$link" ]; then
 	echo "--- fleetharden link"
 	printf '%s\n' "$link"
 fi
-exit 0
 `
 
 // maxInlineFile is the largest file that the daemon state script returns itself. A
@@ -133,13 +132,16 @@ const maxInlineFile = 1 << 20
 type daemonStateQuery struct {
 	unit, file string
 	mounts     string // the mount table: /proc/mounts, or a fake one in tests
+	// docker adds the Docker state read (dockerStateScript) to the same command, for a
+	// run whose later tasks need it.
+	docker bool
 }
 
 // script returns the remote command of q.
 func (q daemonStateQuery) script() string {
 	return "set -f\nunit=" + Quote(q.unit) + "\nfile=" + Quote(q.file) + "\nmounts=" +
 		Quote(q.mounts) + "\nmax_inline=" + strconv.Itoa(maxInlineFile) + "\n" +
-		daemonStateScriptBody
+		daemonStateScriptBody + dockerStateSection(q.docker) + "exit 0\n"
 }
 
 // daemonState is the state of a host's Docker daemon and of the file to write, as
@@ -149,11 +151,13 @@ type daemonState struct {
 	unitFound   bool   // systemd has the unit loaded, or an init script of its name exists
 	unitLoaded  bool   // systemd has the unit loaded
 	unitName    string // the unit's file name, such as docker.service
-	execMissing string // the program of the unit's ExecStart when it does not exist
-	dockerd     string // path of the dockerd binary, or "" when none was found
-	running     bool   // a dockerd process runs
-	started     time.Time
-	file        fileState
+	// dockerSection is the output of the Docker state read run with this one, or "".
+	dockerSection string
+	execMissing   string // the program of the unit's ExecStart when it does not exist
+	dockerd       string // path of the dockerd binary, or "" when none was found
+	running       bool   // a dockerd process runs
+	started       time.Time
+	file          fileState
 }
 
 // fileState describes the file that a task would write, and where.
@@ -174,9 +178,12 @@ func readDaemonState(ctx context.Context, env *Env, unit, file string) (*daemonS
 	key := memoKey{kind: "daemon state", object: unit + "\x00" + file}
 	return recall(env.Memo, key, func() (*daemonState, error) {
 		state, err := readDaemonStateOf(ctx, env.Host, daemonStateQuery{unit: unit,
-			file: file, mounts: "/proc/mounts"})
+			file: file, mounts: "/proc/mounts", docker: env.Memo.expects(dockerStateKey)})
 		if err != nil {
 			return nil, err
+		}
+		if docker := parseDockerStateSection(state.dockerSection); docker != nil {
+			env.Memo.store(dockerStateKey, docker)
 		}
 		// The script read the file too, so a read of it needs no SFTP session.
 		switch {
@@ -235,6 +242,7 @@ func parseDaemonState(report remoteReport) *daemonState {
 	}
 	state.started, _ = parseDaemonStart(f)
 	state.file.modified, _ = parseEpoch(f["file_mtime"])
+	state.dockerSection = report.sections["docker_state"]
 	if state.file.kind == "regular" {
 		state.file.content = parseInlineFile(f["file_meta"], f["file_data"])
 	}

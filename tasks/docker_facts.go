@@ -48,3 +48,5 @@ func (dockerFactsTask) Run(ctx context.Context, env *Env) Outcome {
 	}
 	return out
 }
+
+func (dockerFactsTask) sharedReads() []string { return []string{dockerStateKey.kind} }

@@ -477,3 +477,62 @@ func writeTestFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// countingHost counts the commands run on a shellHost.
+type countingHost struct {
+	*shellHost
+	runs int
+}
+
+func (h *countingHost) Run(ctx context.Context, cmd string, stdin []byte) (transport.Result, error) {
+	h.runs++
+	return h.shellHost.Run(ctx, cmd, stdin)
+}
+
+func TestDaemonStateReadsDockerForLaterTasks(t *testing.T) {
+	withDockerSocket(t, filepath.Join(t.TempDir(), "missing.sock"))
+	h := &countingHost{shellHost: newShellHost(t, map[string]string{
+		"pidof": "exit 1", "systemctl": "exit 1",
+		"docker": `[ "$1" = info ] || exit 3
+printf '{"ServerVersion":"24.0.7","Containers":0,"SecurityOptions":["name=seccomp,profile=builtin"]}'`,
+	})}
+	env := &Env{Host: h, Memo: NewMemoFor([]Task{dockerFactsTask{}, &verifyContainersTask{}})}
+
+	if _, err := readDaemonState(context.Background(), env, "docker", "/nonexistent/daemon.json"); err != nil {
+		t.Fatal(err)
+	}
+	facts := dockerFactsTask{}.Run(context.Background(), env)
+	verify := (&verifyContainersTask{requireSeccomp: true}).Run(context.Background(), env)
+
+	if facts.Status != StatusOK || facts.Facts["docker_version"] != "24.0.7" {
+		t.Errorf("docker_facts = %s %q %v, want ok with version 24.0.7", facts.Status,
+			facts.Message, facts.Facts)
+	}
+	if verify.Status != StatusOK || verify.Message != "no running containers" {
+		t.Errorf("verify_containers = %s %q, want ok", verify.Status, verify.Message)
+	}
+	if h.runs != 1 {
+		t.Errorf("ran %d commands, want the daemon state command only", h.runs)
+	}
+}
+
+func TestDaemonStateDockerReadFailureLeftToTask(t *testing.T) {
+	withDockerSocket(t, filepath.Join(t.TempDir(), "missing.sock"))
+	h := &countingHost{shellHost: newShellHost(t, map[string]string{
+		"pidof": "exit 1", "systemctl": "exit 1",
+		"docker": `echo "Cannot connect to the Docker daemon" >&2; exit 1`,
+	})}
+	env := &Env{Host: h, Memo: NewMemoFor([]Task{dockerFactsTask{}})}
+
+	if _, err := readDaemonState(context.Background(), env, "docker", "/nonexistent/daemon.json"); err != nil {
+		t.Fatalf("the daemon state read failed with the Docker read: %v", err)
+	}
+	facts := dockerFactsTask{}.Run(context.Background(), env)
+
+	if facts.Status != StatusFailed || !strings.Contains(facts.Message, "Cannot connect") {
+		t.Errorf("docker_facts = %s %q, want the daemon's error", facts.Status, facts.Message)
+	}
+	if h.runs != 2 {
+		t.Errorf("ran %d commands, want a read of its own after the failed one", h.runs)
+	}
+}

@@ -150,10 +150,47 @@ type dockerState struct {
 	apparmorOn    bool
 }
 
+// dockerStateKey names the Docker state read in the memo.
+var dockerStateKey = memoKey{kind: "docker state"}
+
+// dockerExitMark starts the line with the exit status of the Docker state read that
+// dockerStateSection adds to another command.
+const dockerExitMark = "--fleetharden-docker-exit "
+
+// dockerStateSection returns, when add is set, a script part that runs the Docker state
+// read in a subshell and prints its output as the report section docker_state, ending
+// with a dockerExitMark line. Its errors are left to a read of its own.
+func dockerStateSection(add bool) string {
+	if !add {
+		return ""
+	}
+	return "echo '--- fleetharden docker_state'\n(\nsock=" + Quote(dockerSocket) + "\n" +
+		dockerAPIScript + dockerStateScript + ") 2>/dev/null\n" +
+		"echo \"" + dockerExitMark + "$?\"\n"
+}
+
+// parseDockerStateSection returns the Docker state in the output of dockerStateSection,
+// or nil when the read failed or did not run.
+func parseDockerStateSection(section string) *dockerState {
+	body, status, found := strings.Cut(section, dockerExitMark)
+	if !found || strings.TrimSpace(status) != "0" {
+		return nil
+	}
+	sections := strings.SplitN(body, sectionMarker+"\n", 4)
+	for len(sections) < 4 {
+		sections = append(sections, "")
+	}
+	state, err := parseDockerState(sections)
+	if err != nil {
+		return nil
+	}
+	return state
+}
+
 // readDockerState reads the state of the running Docker daemon with one command, once
 // while env.Memo keeps it. Callers must not modify the returned state.
 func readDockerState(ctx context.Context, env *Env) (*dockerState, error) {
-	return recall(env.Memo, memoKey{kind: "docker state"}, func() (*dockerState, error) {
+	return recall(env.Memo, dockerStateKey, func() (*dockerState, error) {
 		out, err := runDockerScript(ctx, env.Host, "read the state of the Docker daemon",
 			dockerStateScript)
 		if err != nil {

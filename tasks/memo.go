@@ -8,6 +8,9 @@ package tasks
 // at a time, so it has no lock.
 type Memo struct {
 	reads map[memoKey]any
+	// expected are the kinds of read that tasks of the run will make, so that a command
+	// run for one read can make another too.
+	expected map[string]bool
 }
 
 // memoKey names one read: its kind and what it read, such as a file's path.
@@ -18,7 +21,37 @@ type memoKey struct {
 
 // NewMemo returns an empty Memo.
 func NewMemo() *Memo {
-	return &Memo{reads: map[memoKey]any{}}
+	return &Memo{reads: map[memoKey]any{}, expected: map[string]bool{}}
+}
+
+// NewMemoFor returns an empty Memo that knows which shared reads the tasks of a run will
+// make, so that a command run for one read can make another, saving a command.
+func NewMemoFor(run []Task) *Memo {
+	m := NewMemo()
+	for _, t := range run {
+		if r, ok := t.(sharedReader); ok {
+			for _, kind := range r.sharedReads() {
+				m.expected[kind] = true
+			}
+		}
+	}
+	return m
+}
+
+// sharedReader is a task whose reads of the host go through the memo.
+type sharedReader interface {
+	// sharedReads returns the kinds of memo key that the task reads.
+	sharedReads() []string
+}
+
+// expects reports whether a task of the run will read kind and the memo does not keep
+// that read yet.
+func (m *Memo) expects(key memoKey) bool {
+	if m == nil || !m.expected[key.kind] {
+		return false
+	}
+	_, kept := m.reads[key]
+	return !kept
 }
 
 // Forget drops every stored read.

@@ -295,3 +295,5 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+func (*verifyContainersTask) sharedReads() []string { return []string{dockerStateKey.kind} }
