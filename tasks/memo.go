@@ -24,8 +24,8 @@ func NewMemo() *Memo {
 	return &Memo{reads: map[memoKey]any{}, expected: map[string]bool{}}
 }
 
-// NewMemoFor returns an empty Memo that knows which shared reads the tasks of a run will
-// make, so that a command run for one read can make another, saving a command.
+// NewMemoFor returns an empty Memo that records which shared reads the tasks of a run will
+// make, so that the command of one read can make another and save a command.
 func NewMemoFor(run []Task) *Memo {
 	m := NewMemo()
 	for _, t := range run {
@@ -50,8 +50,8 @@ func (m *Memo) expects(key memoKey) bool {
 	if m == nil || !m.expected[key.kind] {
 		return false
 	}
-	_, kept := m.reads[key]
-	return !kept
+	_, stored := m.reads[key]
+	return !stored
 }
 
 // Forget drops every stored read.
