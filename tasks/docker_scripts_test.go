@@ -81,6 +81,20 @@ func withDockerSocket(t *testing.T, path string) {
 	t.Cleanup(func() { dockerSocket = old })
 }
 
+// withListeningDockerSocket points the docker scripts at a unix socket that listens, so
+// that they take the curl way, and returns its path.
+func withListeningDockerSocket(t *testing.T) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skipf("no unix sockets here: %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	withDockerSocket(t, sock)
+	return sock
+}
+
 func TestVerifyScriptWithFakeDocker(t *testing.T) {
 	fixtures, err := filepath.Abs("testdata")
 	if err != nil {
@@ -110,13 +124,7 @@ func TestVerifyScriptWithFakeCurl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sock := filepath.Join(t.TempDir(), "docker.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Skipf("no unix sockets here: %v", err)
-	}
-	t.Cleanup(func() { l.Close() })
-	withDockerSocket(t, sock)
+	withListeningDockerSocket(t)
 	curlLog := filepath.Join(t.TempDir(), "curl.log")
 	h := newShellHost(t, map[string]string{
 		"pidof":  "exit 1",
@@ -198,13 +206,7 @@ func TestVerifyScriptCurlFailureFallsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sock := filepath.Join(t.TempDir(), "docker.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Skipf("no unix sockets here: %v", err)
-	}
-	t.Cleanup(func() { l.Close() })
-	withDockerSocket(t, sock)
+	withListeningDockerSocket(t)
 	h := newShellHost(t, map[string]string{
 		"pidof": "exit 1",
 		"curl":  `echo "curl: broken build" >&2; exit 2`,
