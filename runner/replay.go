@@ -48,8 +48,8 @@ func Rollback(ctx context.Context, hosts []*inventory.Host, opts RollbackOptions
 	return results
 }
 
-// NoJournalMessage is the message of a host that keeps no journal of the run runID: the
-// run changed nothing there, or never ran there.
+// NoJournalMessage returns the message of a host that keeps no journal of the run runID,
+// because the run changed nothing there or never ran there.
 func NoJournalMessage(runID string) string {
 	return "run " + runID + " changed nothing here"
 }

@@ -369,7 +369,7 @@ func (s *daemonState) checkWritable(path string) error {
 
 // restartReason returns why the daemon must be restarted to run with the file as it is,
 // or "". The file changed after the daemon started when its modification time is later
-// than the daemon's start time; when either time is unknown, the file counts as
+// than the daemon's start time. When either time is unknown, the file counts as
 // unchanged. A daemon whose systemd unit is loaded but not running needs a start, so that
 // the run leaves Docker running.
 func (s *daemonState) restartReason() string {

@@ -44,8 +44,8 @@ type sharedReader interface {
 	sharedReads() []string
 }
 
-// expects reports whether a task of the run will read kind and the memo does not keep
-// that read yet.
+// expects reports whether a task of the run will make the read of key and the memo does
+// not store it yet.
 func (m *Memo) expects(key memoKey) bool {
 	if m == nil || !m.expected[key.kind] {
 		return false

@@ -212,10 +212,10 @@ func (t *serviceTask) failedWithLog(err error, report remoteReport) Outcome {
 	return out
 }
 
-// lastServiceLine returns the last line of logText that the service wrote, skipping the
-// lines in which systemd reports the unit's state, such as "Failed to start ..." or
-// "docker.service: Main process exited": the service's own last line says why it failed.
-// It returns the last line when every line is systemd's.
+// lastServiceLine returns the last line of logText that the service wrote, because that
+// line usually gives the reason of a failure. It skips the lines in which systemd reports
+// the unit's state, such as "Failed to start ..." or "docker.service: Main process
+// exited", and returns the last line when every line is systemd's.
 func lastServiceLine(logText, unit string) string {
 	lines := strings.Split(logText, "\n")
 	for i := len(lines) - 1; i >= 0; i-- {

@@ -9,9 +9,9 @@ import (
 )
 
 // TestRunFlagsUnsafeContainerOnLab runs the built-in playbook on a host with one
-// container that adds a capability and one that is confined, once with the Docker API
-// read through curl and once through the docker CLI, and checks that only the unsafe
-// container fails the check both times.
+// container that adds a capability and one that is confined. It runs once with the
+// Docker API read through curl and once through the docker CLI, and checks both times
+// that only the unsafe container fails the check.
 func TestRunFlagsUnsafeContainerOnLab(t *testing.T) {
 	lab := openE2ELab(t)
 	host := lab.names[0]

@@ -190,7 +190,7 @@ func TestReadFileMissing(t *testing.T) {
 	})
 }
 
-// A missing file is an answer from a live server, so its error must not wait for the
+// A missing file is a status sent by a live server, so its error must not wait for the
 // connection to be found dead. With the wait made an hour long, the read would run into
 // the context's deadline instead.
 func TestReadFileMissingSkipsLostWait(t *testing.T) {

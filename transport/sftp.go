@@ -25,7 +25,7 @@ type sftpSession struct {
 	client  *sftp.Client
 }
 
-// sftpSlot is the place of one SFTP session of a connection, started on first use.
+// sftpSlot keeps one SFTP session of a connection, started on first use.
 type sftpSlot struct {
 	mu      sync.Mutex
 	session *sftpSession // nil until the first file operation
@@ -119,7 +119,7 @@ func (c *Client) dropSFTP(slot *sftpSlot, s *sftpSession) {
 	go s.client.Close()
 }
 
-// closeSFTP closes the session of slot, if any.
+// close closes the session of slot, if any.
 func (slot *sftpSlot) close() {
 	slot.mu.Lock()
 	defer slot.mu.Unlock()
