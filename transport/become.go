@@ -1,9 +1,6 @@
 package transport
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"fmt"
 	"strings"
 )
@@ -18,7 +15,7 @@ var sftpServerPaths = []string{
 	"/usr/libexec/sftp-server",
 }
 
-// become is the sudo setup of a Client, found by the probe at Dial.
+// become is the sudo setup of a Client, found when its root shell started.
 type become struct {
 	password   []byte // nil when sudo needs none
 	sftpServer string // "" when none of sftpServerPaths is executable
@@ -44,75 +41,9 @@ func (b *become) passwordLine() []byte {
 	return append(line, '\n')
 }
 
-// Markers that probeScript prints on stdout.
-const (
-	markSFTPServer = "sftp-server "
-	markSudoOK     = "sudo-ok"
-	markNoPassword = "sudo-nopasswd"
-)
-
-// probeScript returns one shell script that finds sftp-server and checks
-// sudo, so Dial spends a single round trip on both. With a password it
-// first checks whether sudo needs one at all, because a password line that
-// sudo does not read would reach the command instead.
-func probeScript(withPassword bool) string {
-	var b strings.Builder
-	b.WriteString("for p in")
-	for _, path := range sftpServerPaths {
-		b.WriteString(" " + shellQuote(path))
-	}
-	b.WriteString(`; do if [ -x "$p" ]; then echo "` + markSFTPServer + `$p"; break; fi; done; `)
-
-	if !withPassword {
-		b.WriteString("sudo -k -n true && echo " + markSudoOK)
-	} else {
-		b.WriteString("if sudo -k -n true 2>/dev/null; then echo " + markNoPassword +
-			"; elif sudo -k -S -p '' -- true; then echo " + markSudoOK + "; fi")
-	}
-
-	return withCLocale(b.String())
-}
-
-// probeBecome checks that sudo accepts the login user, and the password if
-// there is one, and finds sftp-server. It sets c.become on success.
-func (c *Client) probeBecome(ctx context.Context, password []byte) error {
-	var stdin []byte
-	if password != nil {
-		stdin = (&become{password: password}).passwordLine()
-	}
-
-	res, err := c.exec(ctx, probeScript(password != nil), stdin, nil)
-	if err != nil {
-		return c.failure(ctx, fmt.Sprintf("check sudo on %s", c.name), err)
-	}
-
-	b := &become{}
-	if password != nil {
-		b.password = bytes.Clone(password)
-	}
-
-	sudoOK := false
-	scanner := bufio.NewScanner(bytes.NewReader(res.Stdout))
-	for scanner.Scan() {
-		line := scanner.Text()
-		switch {
-		case strings.HasPrefix(line, markSFTPServer):
-			b.sftpServer = strings.TrimPrefix(line, markSFTPServer)
-		case line == markNoPassword:
-			b.password = nil
-			sudoOK = true
-		case line == markSudoOK:
-			sudoOK = true
-		}
-	}
-
-	if !sudoOK {
-		return c.becomeError(password, res.Stderr)
-	}
-
-	c.become = b
-	return nil
-}
+// markSFTPServer starts the line on which the root shell's start script
+// reports the path of sftp-server.
+const markSFTPServer = "sftp-server "
 
 // becomeError explains why sudo rejected the login user or the password.
 func (c *Client) becomeError(password, stderr []byte) error {

@@ -33,11 +33,14 @@ var lostGrace = 100 * time.Millisecond
 // the operation and its command or path, but not the host: callers add
 // Name once.
 type Client struct {
-	name   string
-	user   string
-	conn   *ssh.Client
-	logger *slog.Logger
-	become *become // nil without Config.Become
+	name string
+	user string
+	// connectTimeout is the connect timeout of the Config.
+	connectTimeout time.Duration
+	conn           *ssh.Client
+	logger         *slog.Logger
+	become         *become    // nil without Config.Become
+	shell          *rootShell // runs the commands of Run with Become
 
 	sftp      sftpSlot // file operations, as root with Become
 	loginSFTP sftpSlot // reads as the login user with Become, which need no sudo
@@ -51,8 +54,9 @@ type Client struct {
 }
 
 // Dial connects to the host of cfg, checks its host key, logs in and, with
-// cfg.Become, checks once that sudo works. The connect timeout bounds the
-// TCP connect, the handshake and authentication; ctx bounds all of Dial.
+// cfg.Become, starts the root shell that runs its commands, which checks
+// that sudo works. The connect timeout bounds the TCP connect, the handshake
+// and authentication; ctx bounds all of Dial.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -71,7 +75,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 
 	c := newClient(&cfg, conn)
 	if cfg.Become {
-		if err := c.probeBecome(ctx, cfg.BecomePassword); err != nil {
+		if err := c.startShell(ctx, cfg.BecomePassword); err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -83,12 +87,14 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 // newClient starts the goroutines that watch the connection.
 func newClient(cfg *Config, conn *ssh.Client) *Client {
 	c := &Client{
-		name:    cfg.Name,
-		user:    cfg.User,
-		conn:    conn,
-		logger:  cfg.logger(),
-		closing: make(chan struct{}),
-		lost:    make(chan struct{}),
+		name: cfg.Name,
+		user: cfg.User,
+
+		connectTimeout: cfg.connectTimeout(),
+		conn:           conn,
+		logger:         cfg.logger(),
+		closing:        make(chan struct{}),
+		lost:           make(chan struct{}),
 	}
 	c.loginSFTP.asLogin = true
 

@@ -311,3 +311,35 @@ func checkHost(l *lab, h labHost) error {
 	}
 	return nil
 }
+
+func TestLabShellCancelKillsCommand(t *testing.T) {
+	l := openLab(t)
+	for _, u := range l.becomeUsers() {
+		t.Run(u.user, func(t *testing.T) {
+			c := l.dial(t, l.config(l.hosts[0], u.user, u.password))
+			release, err := c.Lock(context.Background(), "/run/lock/fleetharden-cancel-test.lock",
+				"cancel test", time.Second)
+			if err != nil {
+				t.Fatalf("Lock: %v", err)
+			}
+			defer release()
+			tag := fmt.Sprintf("%d", time.Now().UnixNano())
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+
+			// exec makes sleep the command's own process, which the shell kills.
+			_, err = c.Run(ctx, "exec sleep 300 "+tag, nil)
+
+			wantErr(t, err, context.DeadlineExceeded)
+			res := run(t, c, "sleep 0.2; pgrep -f '[s]leep 300 "+tag+"' || echo gone", nil)
+			if got := string(res.Stdout); got != "gone\n" {
+				t.Errorf("the cancelled command still runs: pgrep printed %q", got)
+			}
+			// The shell that holds the lock survived the signal.
+			other := l.dial(t, l.config(l.hosts[0], u.user, u.password))
+			_, err = other.Lock(context.Background(), "/run/lock/fleetharden-cancel-test.lock",
+				"second", time.Second)
+			wantErr(t, err, ErrLocked)
+		})
+	}
+}

@@ -26,7 +26,16 @@ const lockBusyStatus = 75
 // The lock is an flock(1) held by a command that lives as long as its session. If this
 // process dies, sshd closes the session, the command ends and the lock is released, so a
 // killed run never leaves a host locked.
+//
+// With Become the root shell takes the lock itself, which costs no sudo of its own.
 func (c *Client) Lock(ctx context.Context, path, owner string, wait time.Duration) (func(), error) {
+	if c.shell != nil {
+		if err := c.shell.lock(ctx, path, owner, wait); err != nil {
+			return nil, c.failure(ctx, "lock "+path, err)
+		}
+		return c.shell.unlock, nil
+	}
+
 	secs := max(int(wait.Round(time.Second).Seconds()), 1)
 	script := fmt.Sprintf("umask 077; exec 9>>%[1]s || exit 1; flock -w %[2]d -E %[3]d 9; status=$?; "+
 		"if [ $status -ne 0 ]; then cat %[1]s.owner >&2 2>/dev/null; exit $status; fi; "+
@@ -102,13 +111,23 @@ func (c *Client) holdLock(ctx context.Context, sess *ssh.Session, script string)
 
 // lockError explains why the lock command ended without taking the lock.
 func lockError(waitErr error, stderr *cappedBuffer) error {
-	holder := strings.TrimSpace(string(stderr.Bytes()))
 	var exit *ssh.ExitError
-	if errors.As(waitErr, &exit) && exit.ExitStatus() == lockBusyStatus {
+	if errors.As(waitErr, &exit) {
+		return lockFailure(exit.ExitStatus(), stderr.Bytes())
+	}
+	return fmt.Errorf("take lock: %v: %s", waitErr, strings.TrimSpace(string(stderr.Bytes())))
+}
+
+// lockFailure explains the exit status of a lock command that did not take
+// the lock. Its stderr holds the owner file of the lock when another run
+// holds it.
+func lockFailure(status int, stderr []byte) error {
+	holder := strings.TrimSpace(string(stderr))
+	if status == lockBusyStatus {
 		if holder == "" {
 			holder = "unknown"
 		}
 		return fmt.Errorf("%w (holder: %s)", ErrLocked, holder)
 	}
-	return fmt.Errorf("take lock: %v: %s", waitErr, holder)
+	return fmt.Errorf("take lock: exit status %d: %s", status, holder)
 }

@@ -26,22 +26,45 @@ type Result struct {
 
 // Run runs cmd through the login user's shell on a new exec channel, with
 // LC_ALL=C so that output parses the same on every host, and with stdin as
-// its standard input. With Config.Become it runs as root through sudo. A
-// nonzero exit status is not an error: Run returns errors only for
-// transport failures, and Result.Err converts the exit status.
+// its standard input. With Config.Become it runs as root: in the root shell
+// when cmd reads no input and the shell is free, through sudo on a channel
+// of its own otherwise. A nonzero exit status is not an error: Run returns
+// errors only for transport failures, and Result.Err converts the exit
+// status.
 //
-// When ctx ends first, Run sends SIGTERM to the command, closes the channel
-// and returns the context error.
+// When ctx ends first, Run sends SIGTERM to the command and returns the
+// context error.
 func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) (Result, error) {
-	line, prefix := c.commandLine(cmd)
 	start := time.Now()
-	res, err := c.exec(ctx, line, prefix, stdin)
+	res, err, ran := c.runInShell(ctx, cmd, stdin)
+	if !ran {
+		line, prefix := c.commandLine(cmd)
+		res, err = c.exec(ctx, line, prefix, stdin)
+	}
 	c.logCommand(ctx, cmd, res, err, time.Since(start))
 	if err != nil {
 		return res, c.failure(ctx, fmt.Sprintf("run %q", shorten(cmd)), err)
 	}
 
 	return res, nil
+}
+
+// runInShell runs cmd in the root shell and reports whether it did. A
+// shell that ended while it held the host lock fails the command, since
+// the lock ended with it.
+func (c *Client) runInShell(ctx context.Context, cmd string, stdin []byte) (Result, error, bool) {
+	if c.shell == nil || len(stdin) > 0 {
+		return Result{}, nil, false
+	}
+	if res, err, ran := c.shell.run(ctx, withCLocale(cmd)); ran {
+		return res, err, true
+	}
+	if c.shell.locked.Load() {
+		if cause := c.shell.unusable.Load(); cause != nil && errors.Is(*cause, errShellEnded) {
+			return Result{}, fmt.Errorf("the host lock was lost: %w", *cause), true
+		}
+	}
+	return Result{}, nil, false
 }
 
 // commandLine returns the line to execute for cmd and what to send on
