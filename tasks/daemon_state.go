@@ -18,7 +18,7 @@ import (
 // wall clock are read one after the other, so their difference is the boot time.
 const daemonStartScript = `
 print_daemon_start() {
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 0
 	set -- ${stat##*) }
 	echo "dockerd_start_ticks=${20}"
 	echo "clock_ticks=$(getconf CLK_TCK 2>/dev/null)"
@@ -66,10 +66,14 @@ echo ` + sectionMarker + `
 if [ -n "$exec_path" ] && [ ! -x "$exec_path" ]; then echo "exec_missing=$exec_path"; fi
 case $exec_path in */dockerd) ;; *) exec_path= ;; esac
 dockerd=
-for d in "$exec_path" "$(command -v dockerd 2>/dev/null)" /usr/bin/dockerd /usr/sbin/dockerd \
-	/usr/local/bin/dockerd; do
-	if [ -z "$dockerd" ] && [ -n "$d" ] && [ -x "$d" ]; then dockerd=$d; fi
-done
+if [ -n "$exec_path" ] && [ -x "$exec_path" ]; then
+	dockerd=$exec_path
+else
+	for d in "$(command -v dockerd 2>/dev/null)" /usr/bin/dockerd /usr/sbin/dockerd \
+		/usr/local/bin/dockerd; do
+		if [ -z "$dockerd" ] && [ -n "$d" ] && [ -x "$d" ]; then dockerd=$d; fi
+	done
+fi
 echo "dockerd=$dockerd"
 if [ -n "$pid" ]; then
 	echo dockerd_running=yes
@@ -103,8 +107,11 @@ dir=${file%/*}
 while [ -n "$dir" ] && [ ! -d "$dir" ]; do dir=${dir%/*}; done
 [ -n "$dir" ] || dir=/
 echo "dir=$dir"
-real=$(cd -P -- "$dir" 2>/dev/null && pwd -P) || real=$dir
-opts=$(D=$real awk '
+# A directory that the script can write is not on a read-only mount, which spares root
+# the mount table. Another table than the kernel's, as tests give, is always read.
+if [ "$mounts" != /proc/mounts ] || [ ! -w "$dir" ]; then
+	real=$(cd -P -- "$dir" 2>/dev/null && pwd -P) || real=$dir
+	opts=$(D=$real awk '
 	BEGIN { d = ENVIRON["D"]; best = -1 }
 	{
 		mp = $2
@@ -116,7 +123,8 @@ opts=$(D=$real awk '
 		}
 	}
 	END { print opts }' "$mounts" 2>/dev/null)
-case ",$opts," in *,ro,*) echo dir_read_only=yes ;; esac
+	case ",$opts," in *,ro,*) echo dir_read_only=yes ;; esac
+fi
 
 if [ -n "$link" ]; then
 	echo "--- fleetharden link"
@@ -151,11 +159,12 @@ type daemonState struct {
 	unitFound   bool   // systemd has the unit loaded, or an init script of its name exists
 	unitLoaded  bool   // systemd has the unit loaded
 	unitName    string // the unit's file name, such as docker.service
-	// dockerSection is the output of the Docker state read run with this one, or "".
+	// dockerSection is the output of the docker info read run with this one, or "".
 	dockerSection string
-	execMissing   string // the program of the unit's ExecStart when it does not exist
-	dockerd       string // path of the dockerd binary, or "" when none was found
-	running       bool   // a dockerd process runs
+	runningArgv   []string // the running dockerd's argv, or nil
+	execMissing   string   // the program of the unit's ExecStart when it does not exist
+	dockerd       string   // path of the dockerd binary, or "" when none was found
+	running       bool     // a dockerd process runs
 	started       time.Time
 	file          fileState
 }
@@ -182,7 +191,7 @@ func readDaemonState(ctx context.Context, env *Env, unit, file string) (*daemonS
 		if err != nil {
 			return nil, err
 		}
-		if docker := parseDockerStateSection(state.dockerSection); docker != nil {
+		if docker := dockerStateFrom(state, file); docker != nil {
 			env.Memo.store(dockerStateKey, docker)
 		}
 		// The script read the file too, so a read of it needs no SFTP session.
@@ -219,6 +228,7 @@ func readDaemonStateOf(ctx context.Context, h Host, q daemonStateQuery) (*daemon
 	}
 	state := parseDaemonState(parseRemoteReport([]byte(sections[2])))
 	state.commandLine = cl
+	state.runningArgv = strings.Fields(sections[1])
 	state.unitLoaded = unitProps.loadState == "loaded"
 	state.unitFound = state.unitFound || state.unitLoaded
 	state.unitName = unitFileName(q.unit)

@@ -491,20 +491,38 @@ func (h *countingHost) Run(ctx context.Context, cmd string, stdin []byte) (trans
 	return h.shellHost.Run(ctx, cmd, stdin)
 }
 
-func TestDaemonStateReadsDockerForLaterTasks(t *testing.T) {
-	withDockerSocket(t, filepath.Join(t.TempDir(), "missing.sock"))
-	h := &countingHost{shellHost: newShellHost(t, map[string]string{
+// withDockerDaemonJSON points the Docker state at path as dockerd's daemon.json.
+func withDockerDaemonJSON(t *testing.T, path string) {
+	t.Helper()
+	old := dockerDaemonJSON
+	dockerDaemonJSON = path
+	t.Cleanup(func() { dockerDaemonJSON = old })
+}
+
+// dockerInfoHost is a host without a running dockerd whose docker info reports an empty
+// daemon.
+func dockerInfoHost(t *testing.T) *countingHost {
+	return &countingHost{shellHost: newShellHost(t, map[string]string{
 		"pidof": "exit 1", "systemctl": "exit 1",
 		"docker": `[ "$1" = info ] || exit 3
 printf '{"ServerVersion":"24.0.7","Containers":0,"SecurityOptions":["name=seccomp,profile=builtin"]}'`,
 	})}
+}
+
+func TestDaemonStateReadsDockerForLaterTasks(t *testing.T) {
+	withDockerSocket(t, filepath.Join(t.TempDir(), "missing.sock"))
+	file := filepath.Join(t.TempDir(), "daemon.json")
+	writeTestFile(t, file, `{"no-new-privileges": true}`)
+	withDockerDaemonJSON(t, file)
+	h := dockerInfoHost(t)
 	env := &Env{Host: h, Memo: NewMemoFor([]Task{dockerFactsTask{}, &verifyContainersTask{}})}
 
-	if _, err := readDaemonState(context.Background(), env, "docker", "/nonexistent/daemon.json"); err != nil {
+	if _, err := readDaemonState(context.Background(), env, "docker", file); err != nil {
 		t.Fatal(err)
 	}
 	facts := dockerFactsTask{}.Run(context.Background(), env)
 	verify := (&verifyContainersTask{requireSeccomp: true}).Run(context.Background(), env)
+	docker, err := readDockerState(context.Background(), env)
 
 	if facts.Status != StatusOK || facts.Facts["docker_version"] != "24.0.7" {
 		t.Errorf("docker_facts = %s %q %v, want ok with version 24.0.7", facts.Status,
@@ -513,8 +531,34 @@ printf '{"ServerVersion":"24.0.7","Containers":0,"SecurityOptions":["name=seccom
 	if verify.Status != StatusOK || verify.Message != "no running containers" {
 		t.Errorf("verify_containers = %s %q, want ok", verify.Status, verify.Message)
 	}
+	if err != nil || !docker.daemonNNP {
+		t.Errorf("Docker state %+v, %v; want no-new-privileges from the file", docker, err)
+	}
 	if h.runs != 1 {
 		t.Errorf("ran %d commands, want the daemon state command only", h.runs)
+	}
+}
+
+func TestDaemonStateOtherFileDockerRead(t *testing.T) {
+	withDockerSocket(t, filepath.Join(t.TempDir(), "missing.sock"))
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "daemon.json"), `{"no-new-privileges": true}`)
+	withDockerDaemonJSON(t, filepath.Join(dir, "daemon.json"))
+	other := filepath.Join(dir, "other.json")
+	writeTestFile(t, other, `{}`)
+	h := dockerInfoHost(t)
+	env := &Env{Host: h, Memo: NewMemoFor([]Task{dockerFactsTask{}})}
+
+	if _, err := readDaemonState(context.Background(), env, "docker", other); err != nil {
+		t.Fatal(err)
+	}
+	docker, err := readDockerState(context.Background(), env)
+
+	if err != nil || !docker.daemonNNP {
+		t.Errorf("Docker state %+v, %v; want no-new-privileges from dockerd's file", docker, err)
+	}
+	if h.runs != 2 {
+		t.Errorf("ran %d commands, want a Docker read of its own", h.runs)
 	}
 }
 

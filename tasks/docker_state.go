@@ -48,15 +48,10 @@ curl_failed() {
 }
 `
 
-// dockerStateScript prints docker info as JSON, daemon.json, dockerd's argv, and the
-// report fields of daemon.json's modification time and of dockerd's start, separated by
-// section markers. It exits 127 when docker is missing and nonzero when the daemon is
-// unreachable. A failed curl read is retried with the docker CLI, whose errors explain
-// the failure.
-// TODO(perf): when this script runs inside the daemon state command, its reads of
-// daemon.json, dockerd's argv and start time repeat that command's, about six processes
-// per host. Deriving them from daemonState would drop them.
-const dockerStateScript = daemonStartScript + `
+// dockerInfoScript prints docker info as JSON. It exits 127 when docker is missing and
+// nonzero when the daemon is unreachable. A failed curl read is retried with the docker
+// CLI, whose errors explain the failure.
+const dockerInfoScript = `
 if [ "$api_tool" = curl ]; then
 	out=$(docker_api /info)
 	rc=$? status=${out##*"$http_mark"}
@@ -70,13 +65,19 @@ fi
 if [ "$api_tool" = docker ]; then
 	docker info --format '{{json .}}' || exit
 fi
+`
+
+// dockerStateScript prints docker info as JSON, the daemon.json named by the variable
+// daemon_json, dockerd's argv, and the report fields of daemon.json's modification time
+// and of dockerd's start, separated by section markers. It fails as dockerInfoScript
+// does.
+const dockerStateScript = dockerInfoScript + daemonStartScript + `
 echo ` + sectionMarker + `
-cat /etc/docker/daemon.json 2>/dev/null
+cat "$daemon_json" 2>/dev/null
 echo ` + sectionMarker + `
 for p in $(pidof dockerd 2>/dev/null); do tr '\0' '\n' </proc/$p/cmdline; break; done
 echo ` + sectionMarker + `
-f=/etc/docker/daemon.json
-[ -f "$f" ] && echo "file_mtime=$(date -r "$f" +%s.%N 2>/dev/null)"
+[ -f "$daemon_json" ] && echo "file_mtime=$(date -r "$daemon_json" +%s.%N 2>/dev/null)"
 for p in $(pidof dockerd 2>/dev/null); do print_daemon_start "$p"; break; done
 exit 0
 `
@@ -160,34 +161,47 @@ var dockerStateKey = memoKey{kind: "docker state"}
 // dockerStateSection adds to another command.
 const dockerExitMark = "--fleetharden-docker-exit "
 
-// dockerStateSection returns, when add is set, a script part that runs the Docker state
+// dockerDaemonJSON is the daemon.json that the Docker state describes: dockerd's default.
+// Tests point it elsewhere.
+var dockerDaemonJSON = "/etc/docker/daemon.json"
+
+// dockerStateSection returns, when add is set, a script part that runs the docker info
 // read in a subshell and prints its output as the report section docker_state, ending
-// with a dockerExitMark line. Its errors are left to a read of its own.
+// with a dockerExitMark line. The rest of the Docker state comes from the daemon state
+// read around it. Its errors are left to a read of its own.
 func dockerStateSection(add bool) string {
 	if !add {
 		return ""
 	}
 	return "echo '--- fleetharden docker_state'\n(\nsock=" + Quote(dockerSocket) + "\n" +
-		dockerAPIScript + dockerStateScript + ") 2>/dev/null\n" +
+		dockerAPIScript + dockerInfoScript + ") 2>/dev/null\n" +
 		"echo \"" + dockerExitMark + "$?\"\n"
 }
 
-// parseDockerStateSection returns the Docker state in the output of dockerStateSection,
-// or nil when the read failed or did not run.
-func parseDockerStateSection(section string) *dockerState {
-	body, status, found := strings.Cut(section, dockerExitMark)
-	if !found || strings.TrimSpace(status) != "0" {
+// dockerStateFrom returns the Docker state from the docker info read of
+// dockerStateSection and the daemon state read with it, of file. It returns nil when the
+// read failed or did not run, or when the daemon state did not read dockerDaemonJSON
+// itself, as for another file or a symbolic link.
+func dockerStateFrom(state *daemonState, file string) *dockerState {
+	body, status, found := strings.Cut(state.dockerSection, dockerExitMark)
+	if !found || strings.TrimSpace(status) != "0" || file != dockerDaemonJSON {
 		return nil
 	}
-	sections := strings.SplitN(body, sectionMarker+"\n", 4)
-	for len(sections) < 4 {
-		sections = append(sections, "")
+	var daemonJSON []byte
+	switch {
+	case state.file.content != nil:
+		daemonJSON = state.file.content.Data
+	case state.file.kind != "missing":
+		return nil
 	}
-	state, err := parseDockerState(sections)
+	fileCurrent := state.started.IsZero() || state.file.modified.IsZero() ||
+		!state.file.modified.After(state.started)
+
+	docker, err := newDockerState(body, daemonJSON, state.runningArgv, fileCurrent)
 	if err != nil {
 		return nil
 	}
-	return state
+	return docker
 }
 
 // readDockerState reads the state of the running Docker daemon with one command, once
@@ -195,7 +209,7 @@ func parseDockerStateSection(section string) *dockerState {
 func readDockerState(ctx context.Context, env *Env) (*dockerState, error) {
 	return recall(env.Memo, dockerStateKey, func() (*dockerState, error) {
 		out, err := runDockerScript(ctx, env.Host, "read the state of the Docker daemon",
-			dockerStateScript)
+			"daemon_json="+Quote(dockerDaemonJSON)+"\n"+dockerStateScript)
 		if err != nil {
 			return nil, err
 		}
@@ -303,8 +317,18 @@ func runDockerScript(ctx context.Context, h Host, op, body string) ([]byte, erro
 // parseDockerState reads the sections of dockerStateScript: docker info, daemon.json,
 // dockerd's argv and the report fields.
 func parseDockerState(sections []string) (*dockerState, error) {
+	fileCurrent := daemonUsesCurrentFile(parseRemoteReport([]byte(sections[3])).fields)
+	return newDockerState(sections[0], []byte(sections[1]), strings.Fields(sections[2]),
+		fileCurrent)
+}
+
+// newDockerState builds the Docker state from docker info's JSON, the content of
+// daemon.json, the running dockerd's argv, and fileCurrent, which reports whether the
+// daemon started after daemon.json last changed.
+func newDockerState(infoJSON string, daemonJSON []byte, argv []string, fileCurrent bool) (
+	*dockerState, error) {
 	s := &dockerState{}
-	if err := json.Unmarshal([]byte(sections[0]), &s.info); err != nil {
+	if err := json.Unmarshal([]byte(infoJSON), &s.info); err != nil {
 		return nil, fmt.Errorf("parse docker info output: %w", err)
 	}
 	if len(s.info.ServerErrors) > 0 {
@@ -320,9 +344,6 @@ func parseDockerState(sections []string) (*dockerState, error) {
 			s.seccompActive = !strings.Contains(opt, "profile=unconfined")
 		}
 	}
-	daemonJSON := []byte(sections[1])
-	argv := strings.Fields(sections[2])
-	fileCurrent := daemonUsesCurrentFile(parseRemoteReport([]byte(sections[3])).fields)
 	s.daemonNNP = daemonDefaultNNP(daemonJSON, argv, fileCurrent)
 	s.nnpPending = !s.daemonNNP && daemonDefaultNNP(daemonJSON, argv, true)
 	return s, nil
