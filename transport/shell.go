@@ -89,13 +89,14 @@ func shellStartScript() string {
 // shellPrelude is the first line the shell reads. The TERM trap is how Run
 // cancels a command: sshd passes the signal to sudo, sudo to the shell,
 // which kills the running command and survives to keep the lock.
-const shellPrelude = `trap 'fh_k=1; kill -TERM "$fh_c" 2>/dev/null' TERM` + "\n"
+const shellPrelude = `trap 'kill -TERM "$fh_c" 2>/dev/null' TERM` + "\n"
 
-// shellWait waits for the command started in the background as $fh_c, again
-// after a TERM trap interrupts the wait, and leaves its status in $fh_s. The
-// shell's own variables start with fh_, which the scripts it runs do not use.
-const shellWait = `fh_c=$!; fh_k=; wait "$fh_c"; fh_s=$?; ` +
-	`while [ "$fh_k" ]; do fh_k=; wait "$fh_c"; fh_s=$?; done`
+// shellWait waits for the command started in the background as $fh_c and
+// leaves its status in $fh_s. A TERM trap ends the wait at once, so a
+// command that outlives the signal cannot keep the shell, or the lock it
+// holds, from the release that follows. The shell's own variables start
+// with fh_, which the scripts it runs do not use.
+const shellWait = `fh_c=$!; wait "$fh_c"; fh_s=$?`
 
 // startShell starts the root shell through sudo. With a password, it sends
 // the password only when sudo prompts for it, so no line that sudo does not

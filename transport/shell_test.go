@@ -220,3 +220,27 @@ func TestShellStartTimesOut(t *testing.T) {
 		t.Errorf("a hung sudo counts as an unreachable host: %v", err)
 	}
 }
+
+func TestShellLockReleasedAfterStubbornCommand(t *testing.T) {
+	f := newFixture(t)
+	f.withFakeSudo(t, "")
+	path := t.TempDir() + "/host.lock"
+	first, second := f.dial(t), f.dial(t)
+	release, err := first.Lock(context.Background(), path, "run one", time.Second)
+	if err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+
+	// The command ignores SIGTERM, so it outlives the cancel.
+	_, err = first.Run(ctx, "trap '' TERM; sleep 30", nil)
+	wantErr(t, err, context.DeadlineExceeded)
+	release()
+
+	release2, err := second.Lock(context.Background(), path, "run two", 5*time.Second)
+	if err != nil {
+		t.Fatalf("Lock after the release: %v", err)
+	}
+	release2()
+}
