@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,8 +83,9 @@ func withDockerSocket(t *testing.T, path string) {
 	t.Cleanup(func() { dockerSocket = old })
 }
 
-// withListeningDockerSocket points the docker scripts at a unix socket that listens, so
-// that they take the curl way, and returns its path.
+// withListeningDockerSocket points the docker scripts at a unix socket that listens but
+// never answers, so that they take the socket way, and returns its path. Tests that use
+// it stand in for perl and curl.
 func withListeningDockerSocket(t *testing.T) string {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "docker.sock")
@@ -128,6 +131,7 @@ func TestVerifyScriptWithFakeCurl(t *testing.T) {
 	curlLog := filepath.Join(t.TempDir(), "curl.log")
 	h := newShellHost(t, map[string]string{
 		"pidof":  "exit 1",
+		"perl":   "exit 1",
 		"docker": `echo "docker CLI used although curl can read the socket" >&2; exit 3`,
 		"curl": `echo "$*" >>` + curlLog + `
 for a in "$@"; do
@@ -201,6 +205,70 @@ esac`,
 	}
 }
 
+func TestVerifyScriptWithPerl(t *testing.T) {
+	perl := mustLookPath(t, "perl")
+	fixtures, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.ReadFile(filepath.Join(fixtures, "docker_info_apparmor.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveDockerAPI(t, map[string]string{
+		"/info":            string(info),
+		"/containers/json": `[{"Id":"3f2a1b9c"}]`,
+		"/containers/3f2a1b9c/json": `{"Id":"3f2a1b9c","Name":"/web","AppArmorProfile":"docker-default",` +
+			`"HostConfig":{"SecurityOpt":["no-new-privileges"]}}`,
+	})
+	h := newShellHost(t, map[string]string{
+		"pidof":  "exit 1",
+		"curl":   `echo "curl used although perl can read the socket" >&2; exit 3`,
+		"docker": `echo "docker CLI used although perl can read the socket" >&2; exit 3`,
+	})
+	h.path += ":" + filepath.Dir(perl)
+	task := &verifyContainersTask{requireNNP: true, requireSeccomp: true, requireAppArmor: true}
+
+	out := task.Run(context.Background(), &Env{Host: h})
+
+	if out.Status != StatusOK || out.Message != "1 container checked, all passed" {
+		t.Errorf("outcome = %s %q", out.Status, out.Message)
+	}
+}
+
+// serveDockerAPI answers GET requests for the paths of responses, and 404 for others, on
+// a unix socket that the docker scripts then read.
+func serveDockerAPI(t *testing.T, responses map[string]string) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skipf("no unix sockets here: %v", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := responses[r.URL.Path]
+		if !ok {
+			http.Error(w, `{"message":"page not found"}`, http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	withDockerSocket(t, sock)
+}
+
+// mustLookPath returns the path of the program name, or skips the test without it.
+func mustLookPath(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("no %s here", name)
+	}
+	return path
+}
+
 func TestVerifyScriptCurlFailureFallsBack(t *testing.T) {
 	fixtures, err := filepath.Abs("testdata")
 	if err != nil {
@@ -209,6 +277,7 @@ func TestVerifyScriptCurlFailureFallsBack(t *testing.T) {
 	withListeningDockerSocket(t)
 	h := newShellHost(t, map[string]string{
 		"pidof": "exit 1",
+		"perl":  "exit 1",
 		"curl":  `echo "curl: broken build" >&2; exit 2`,
 		"docker": `case "$1" in
 info) cat ` + fixtures + `/docker_info_apparmor.json ;;
