@@ -143,13 +143,34 @@ type daemonStateQuery struct {
 	// docker adds the Docker state read (dockerStateScript) to the same command, for a
 	// run whose later tasks need it.
 	docker bool
+	// accounts adds the local account databases, for a run whose group tasks read them.
+	accounts bool
 }
 
 // script returns the remote command of q.
 func (q daemonStateQuery) script() string {
 	return "set -f\nunit=" + Quote(q.unit) + "\nfile=" + Quote(q.file) + "\nmounts=" +
 		Quote(q.mounts) + "\nmax_inline=" + strconv.Itoa(maxInlineFile) + "\n" +
-		daemonStateScriptBody + dockerStateSection(q.docker) + "exit 0\n"
+		daemonStateScriptBody + dockerStateSection(q.docker) + accountsSection(q.accounts) +
+		"exit 0\n"
+}
+
+// accountSectionPrefix starts the name of the report section that holds an account
+// database, followed by its path.
+const accountSectionPrefix = "account "
+
+// accountsSection returns, when add is set, a script part that prints each local account
+// database that exists as a report section. The shell's read builtin copies the lines, so
+// no process starts for them.
+func accountsSection(add bool) string {
+	if !add {
+		return ""
+	}
+	return "for f in " + Quote(groupFile) + " " + Quote(passwdFile) + "; do\n" +
+		"\t[ -f \"$f\" ] || continue\n" +
+		"\techo \"" + reportSectionMarker + accountSectionPrefix + "$f\"\n" +
+		"\twhile IFS= read -r l || [ -n \"$l\" ]; do printf '%s\\n' \"$l\"; done <\"$f\"\n" +
+		"done\n"
 }
 
 // daemonState is the state of a host's Docker daemon and of the file to write, as
@@ -162,11 +183,14 @@ type daemonState struct {
 	// dockerSection is the output of the docker info read run with this one, or "".
 	dockerSection string
 	runningArgv   []string // the running dockerd's argv, or nil
-	execMissing   string   // the program of the unit's ExecStart when it does not exist
-	dockerd       string   // path of the dockerd binary, or "" when none was found
-	running       bool     // a dockerd process runs
-	started       time.Time
-	file          fileState
+	// accountFiles maps the path of each account database that the read printed to its
+	// text.
+	accountFiles map[string]string
+	execMissing  string // the program of the unit's ExecStart when it does not exist
+	dockerd      string // path of the dockerd binary, or "" when none was found
+	running      bool   // a dockerd process runs
+	started      time.Time
+	file         fileState
 }
 
 // fileState describes the file that a task would write, and where.
@@ -186,10 +210,17 @@ type fileState struct {
 func readDaemonState(ctx context.Context, env *Env, unit, file string) (*daemonState, error) {
 	key := memoKey{kind: "daemon state", object: unit + "\x00" + file}
 	return recall(env.Memo, key, func() (*daemonState, error) {
+		accounts := env.Memo.expects(accountFileKey(groupFile))
 		state, err := readDaemonStateOf(ctx, env.Host, daemonStateQuery{unit: unit,
-			file: file, mounts: "/proc/mounts", docker: env.Memo.expects(dockerStateKey)})
+			file: file, mounts: "/proc/mounts", docker: env.Memo.expects(dockerStateKey),
+			accounts: accounts})
 		if err != nil {
 			return nil, err
+		}
+		if accounts {
+			for _, path := range []string{groupFile, passwdFile} {
+				env.Memo.store(accountFileKey(path), state.accountFiles[path])
+			}
 		}
 		if docker := dockerStateFrom(state, file); docker != nil {
 			env.Memo.store(dockerStateKey, docker)
@@ -253,6 +284,12 @@ func parseDaemonState(report remoteReport) *daemonState {
 	state.started, _ = parseDaemonStart(f)
 	state.file.modified, _ = parseEpoch(f["file_mtime"])
 	state.dockerSection = report.sections["docker_state"]
+	state.accountFiles = map[string]string{}
+	for name, text := range report.sections {
+		if path, ok := strings.CutPrefix(name, accountSectionPrefix); ok {
+			state.accountFiles[path] = text + "\n"
+		}
+	}
 	if state.file.kind == "regular" {
 		state.file.content = parseInlineFile(f["file_meta"], f["file_data"])
 	}

@@ -651,3 +651,32 @@ func TestDaemonStateDockerReadFailureLeftToTask(t *testing.T) {
 		t.Errorf("ran %d commands, want a read of its own after the failed one", h.runs)
 	}
 }
+
+func TestDaemonStateReadsAccountsForGroupTasks(t *testing.T) {
+	withDockerSocket(t, filepath.Join(t.TempDir(), "missing.sock"))
+	want, err := os.ReadFile(groupFile)
+	if err != nil {
+		t.Skipf("no %s here: %v", groupFile, err)
+	}
+	h := &countingHost{shellHost: newShellHost(t, map[string]string{
+		"pidof": "exit 1", "systemctl": "exit 1",
+	})}
+	group := &groupTask{name: "root"}
+	env := &Env{Host: h, Memo: NewMemoFor([]Task{group})}
+
+	if _, err := readDaemonState(context.Background(), env, "docker", "/nonexistent/daemon.json"); err != nil {
+		t.Fatal(err)
+	}
+	text, err := readAccountFile(context.Background(), env, groupFile)
+	out := group.Run(context.Background(), env)
+
+	if err != nil || text != string(want) {
+		t.Errorf("memo holds %s as %q, %v; want the file's text", groupFile, text, err)
+	}
+	if out.Status != StatusOK || !strings.Contains(out.Message, "group root exists") {
+		t.Errorf("group = %s %q, want ok", out.Status, out.Message)
+	}
+	if h.runs != 1 {
+		t.Errorf("ran %d commands, want the daemon state command only", h.runs)
+	}
+}

@@ -49,9 +49,11 @@ func newGroupTask(args Args) (Task, error) {
 	return t, nil
 }
 
+func (*groupTask) sharedReads() []string { return []string{accountFileKind} }
+
 // Run creates the group unless it exists.
 func (t *groupTask) Run(ctx context.Context, env *Env) Outcome {
-	entry, _, found, err := lookupGroup(ctx, env.Host, t.name)
+	entry, _, found, err := lookupGroup(ctx, env, t.name)
 	if err != nil {
 		return Failed(fmt.Errorf("look up group %s: %w", t.name, err))
 	}

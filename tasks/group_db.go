@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// The local account databases that group and group_members read over SFTP.
+// The local account databases that group and group_members read.
 const (
 	groupFile  = "/etc/group"
 	passwdFile = "/etc/passwd"
@@ -78,17 +78,28 @@ func passwdNames(text string) map[string]bool {
 	return names
 }
 
-// readAccountFile returns the text of a local account database. A missing file reads as
-// empty, so lookups fall back to getent.
-func readAccountFile(ctx context.Context, host Host, path string) (string, error) {
-	f, err := host.ReadFile(ctx, path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	return string(f.Data), nil
+// accountFileKind names the reads of local account databases in the memo.
+const accountFileKind = "account file"
+
+// accountFileKey names the read of the account database at path. Its stored value is the
+// file's text, "" for a missing file.
+func accountFileKey(path string) memoKey {
+	return memoKey{kind: accountFileKind, object: path}
+}
+
+// readAccountFile returns the text of a local account database, once while env.Memo keeps
+// it. A missing file reads as empty, so lookups fall back to getent.
+func readAccountFile(ctx context.Context, env *Env, path string) (string, error) {
+	return recall(env.Memo, accountFileKey(path), func() (string, error) {
+		f, err := env.Host.ReadFile(ctx, path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return string(f.Data), nil
+	})
 }
 
 // getent exit statuses from glibc's getent(1).
@@ -119,9 +130,9 @@ func lookupGroupNSS(ctx context.Context, host Host, name string) (groupEntry, bo
 
 // lookupGroup finds name in /etc/group and falls back to getent only when the file does
 // not define it, which costs one command.
-func lookupGroup(ctx context.Context, host Host, name string) (entry groupEntry, local, found bool,
+func lookupGroup(ctx context.Context, env *Env, name string) (entry groupEntry, local, found bool,
 	err error) {
-	text, err := readAccountFile(ctx, host, groupFile)
+	text, err := readAccountFile(ctx, env, groupFile)
 	if err != nil {
 		return groupEntry{}, false, false, err
 	}
@@ -129,6 +140,6 @@ func lookupGroup(ctx context.Context, host Host, name string) (entry groupEntry,
 		return entry, true, true, nil
 	}
 
-	entry, found, err = lookupGroupNSS(ctx, host, name)
+	entry, found, err = lookupGroupNSS(ctx, env.Host, name)
 	return entry, false, found, err
 }

@@ -44,13 +44,15 @@ func newGroupMembersTask(args Args) (Task, error) {
 	return t, nil
 }
 
+func (*groupMembersTask) sharedReads() []string { return []string{accountFileKind} }
+
 // Run adds the users that are not members yet.
 func (t *groupMembersTask) Run(ctx context.Context, env *Env) Outcome {
 	if len(t.users) == 0 {
 		return OK("no users listed for " + t.group)
 	}
 
-	entry, local, found, err := lookupGroup(ctx, env.Host, t.group)
+	entry, local, found, err := lookupGroup(ctx, env, t.group)
 	if err != nil {
 		return Failed(fmt.Errorf("look up group %s: %w", t.group, err))
 	}
@@ -82,7 +84,7 @@ func (t *groupMembersTask) Run(ctx context.Context, env *Env) Outcome {
 // command.
 func (t *groupMembersTask) addMembers(ctx context.Context, env *Env, missing,
 	present []string) Outcome {
-	unknown, err := unknownUsers(ctx, env.Host, missing)
+	unknown, err := unknownUsers(ctx, env, missing)
 	if err != nil {
 		return Failed(fmt.Errorf("look up users for group %s: %w", t.group, err))
 	}
@@ -138,8 +140,8 @@ func withPresent(msg string, present []string, group string) string {
 
 // unknownUsers returns the users that neither /etc/passwd nor the name service switch
 // defines. Users missing from the file are looked up with a single getent command.
-func unknownUsers(ctx context.Context, host Host, users []string) ([]string, error) {
-	text, err := readAccountFile(ctx, host, passwdFile)
+func unknownUsers(ctx context.Context, env *Env, users []string) ([]string, error) {
+	text, err := readAccountFile(ctx, env, passwdFile)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +156,7 @@ func unknownUsers(ctx context.Context, host Host, users []string) ([]string, err
 	if len(rest) == 0 {
 		return nil, nil
 	}
-	return unknownUsersNSS(ctx, host, rest)
+	return unknownUsersNSS(ctx, env.Host, rest)
 }
 
 // unknownUsersNSS returns the users that `getent passwd` does not find.
