@@ -404,6 +404,10 @@ func (s *rootShell) markUnusable(err error) {
 // lock takes the host lock in the shell itself, on file descriptor 9, so it
 // lasts until unlock or until the shell ends with the connection. See
 // Client.Lock.
+//
+// NOTE: when the connection ends while a command runs, the shell reads the
+// end of its input only after the command, so a command that hangs on the
+// host keeps the lock until it ends.
 func (s *rootShell) lock(ctx context.Context, path, owner string, wait time.Duration) error {
 	s.busy.Lock()
 	if err := s.unusable.Load(); err != nil {
