@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -32,9 +33,7 @@ func newInventoryCommand() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			for _, w := range inv.Warnings {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-			}
+			printWarnings(cmd.ErrOrStderr(), inv.Warnings)
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -77,4 +76,12 @@ func printHosts(cmd *cobra.Command, hosts []*inventory.Host) {
 		}
 	}
 	fmt.Fprintf(w, "%d hosts\n", len(hosts))
+}
+
+// printWarnings writes each inventory warning on a line of its own, for the commands
+// that check input without a run and so write no log.
+func printWarnings(w io.Writer, warnings []string) {
+	for _, warning := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
 }

@@ -159,6 +159,24 @@ func TestBuiltinPlaybookValidates(t *testing.T) {
 	}
 }
 
+func TestValidateWarnsLikeInventory(t *testing.T) {
+	inv := writeFile(t, "inv.yaml", "groups:\n  web:\n    hosts:\n      web: {address: 10.0.0.1}\n")
+
+	_, _, listed := cli(t, "inventory", "-i", inv)
+	code, _, validated := cli(t, "playbook", "validate", "-i", inv)
+
+	if code != 0 {
+		t.Fatalf("exit status = %d: %s", code, validated)
+	}
+	want := "warning: " + inv + ":4:7: host web has the name of a group"
+	if !strings.Contains(listed, want) {
+		t.Errorf("inventory printed %q, want %q", listed, want)
+	}
+	if !strings.Contains(validated, want) {
+		t.Errorf("playbook validate printed %q, want %q", validated, want)
+	}
+}
+
 func TestEnvironmentTwinSetsFlag(t *testing.T) {
 	inv := writeFile(t, "inv.yaml", "hosts:\n  h1: {}\n  h2: {}\n")
 	t.Setenv("FLEETHARDEN_LIMIT", "h2")

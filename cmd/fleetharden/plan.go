@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/fleetharden/fleetharden/inventory"
@@ -31,9 +30,6 @@ func loadPlan(inventoryPath, limit string, args []string) (*fleetPlan, error) {
 	hosts, err := inv.Select(limit)
 	if err != nil {
 		return nil, badInput(err)
-	}
-	for _, w := range inv.Warnings {
-		slog.Warn(w, "inventory", inventoryPath)
 	}
 	pb, err := loadPlaybook(args)
 	if err != nil {

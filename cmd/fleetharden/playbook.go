@@ -85,6 +85,7 @@ func newValidateCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				printWarnings(cmd.ErrOrStderr(), plan.inventory.Warnings)
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: valid for %d hosts\n",
 					plan.playbook.File, len(plan.jobs))
 				return nil

@@ -129,6 +129,9 @@ func runPlaybook(cmd *cobra.Command, f *runFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range plan.inventory.Warnings {
+		slog.Warn(w, "inventory", f.inventory)
+	}
 	conn, err := f.conn.connector(cmd)
 	if err != nil {
 		return err
