@@ -349,7 +349,7 @@ func (j *journal) restart(ctx context.Context, r record) error {
 		"elif [ ! -x /etc/init.d/" + name + " ]; then exit 3; fi; true"
 	res, err := j.conn.Run(ctx, reset, nil)
 	if err != nil {
-		return err
+		return tasks.RemoteError("reset the failed state of service "+r.Service, err)
 	}
 	if res.ExitCode == 3 {
 		return errNoService

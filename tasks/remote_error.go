@@ -20,6 +20,12 @@ func (e *remoteError) Error() string {
 
 func (e *remoteError) Unwrap() error { return e.err }
 
+// RemoteError returns err, a failure of Host.Run, described by op, what the command was
+// for, in place of the command itself.
+func RemoteError(op string, err error) error {
+	return &remoteError{op: op, err: err}
+}
+
 // runFailureCause returns the message of an error of Host.Run without the leading
 // `run "COMMAND": ` of transport.Client. Other messages are returned whole.
 func runFailureCause(err error) string {
