@@ -160,9 +160,10 @@ func (c *Client) startShell(ctx context.Context, password []byte) error {
 		return contextError(ctx, "start a root shell")
 	case <-timer.C:
 		sess.Close()
-		return fmt.Errorf("become root as %s on %s: %w: sudo started no shell within %v; "+
-			"if sudo asks for the password with a prompt of its own (passprompt_override "+
-			"in sudoers), remove that setting", c.user, c.name, ErrBecome, timeout)
+		return fmt.Errorf("become root as %s on %s: %w: sudo started no shell within %v: "+
+			"it may wait for a slow authentication service, or for a password at a prompt "+
+			"of its own (passprompt_override in sudoers), which fleetharden does not answer",
+			c.user, c.name, ErrBecome, timeout)
 	case out = <-done:
 	}
 
