@@ -88,8 +88,9 @@ func shellStartScript() string {
 
 // shellPrelude is the first line the shell reads. The TERM trap is how Run
 // cancels a command: sshd passes the signal to sudo, sudo to the shell,
-// which kills the running command and survives to keep the lock.
-const shellPrelude = `trap 'kill -TERM "$fh_c" 2>/dev/null' TERM` + "\n"
+// which kills the running command and survives to keep the lock. SIGCONT
+// delivers the SIGTERM to a command that stopped itself.
+const shellPrelude = `trap 'kill -TERM "$fh_c" 2>/dev/null; kill -CONT "$fh_c" 2>/dev/null' TERM` + "\n"
 
 // shellWait waits for the command started in the background as $fh_c and
 // leaves its status in $fh_s. A TERM trap ends the wait at once, so a
@@ -297,7 +298,8 @@ func (s *rootShell) write(p []byte) error {
 	return nil
 }
 
-// run runs script in a subshell of the root shell with no standard input.
+// run runs script with sh -c as a child of the root shell, with no standard
+// input, so that $$, exit and exec act as they do in a shell of its own.
 // It returns false, having done nothing, when another command is running or
 // the shell is unusable. The caller then runs the command on a session of
 // its own.
@@ -311,7 +313,7 @@ func (s *rootShell) run(ctx context.Context, script string) (Result, error, bool
 	}
 
 	nonce := newNonce()
-	line := "(eval " + shellQuote(script) + ") </dev/null 9>&- & " + shellWait + "; " +
+	line := "sh -c " + shellQuote(script) + " </dev/null 9>&- & " + shellWait + "; " +
 		s.markers(nonce)
 	return s.exchange(ctx, nonce, line)
 }

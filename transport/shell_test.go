@@ -170,8 +170,8 @@ func TestShellEndedWithTheLock(t *testing.T) {
 	}
 	defer release()
 
-	// $$ is the root shell itself, not the subshell of the command.
-	_, err = c.Run(context.Background(), "kill -KILL $$", nil)
+	// The command's parent is the root shell.
+	_, err = c.Run(context.Background(), "kill -KILL $PPID", nil)
 	wantErr(t, err, errShellEnded)
 
 	_, err = c.Run(context.Background(), "echo unlocked", nil)
@@ -235,6 +235,47 @@ func TestShellLockReleasedAfterStubbornCommand(t *testing.T) {
 
 	// The command ignores SIGTERM, so it outlives the cancel.
 	_, err = first.Run(ctx, "trap '' TERM; sleep 30", nil)
+	wantErr(t, err, context.DeadlineExceeded)
+	release()
+
+	release2, err := second.Lock(context.Background(), path, "run two", 5*time.Second)
+	if err != nil {
+		t.Fatalf("Lock after the release: %v", err)
+	}
+	release2()
+}
+
+func TestShellCommandKillsOnlyItself(t *testing.T) {
+	f := newFixture(t)
+	f.withFakeSudo(t, "")
+	c := f.dial(t)
+
+	res := run(t, c, "echo before; kill -KILL $$; echo after", nil)
+
+	if res.ExitCode != 137 || string(res.Stdout) != "before\n" {
+		t.Errorf("exit %d, stdout %q; want 137 and %q", res.ExitCode, res.Stdout, "before\n")
+	}
+	if res := run(t, c, "echo next", nil); string(res.Stdout) != "next\n" {
+		t.Errorf("the command after returned %q", res.Stdout)
+	}
+	if n := len(f.srv.Commands()); n != 1 {
+		t.Errorf("commands opened %d sessions, want only the root shell's", n)
+	}
+}
+
+func TestShellCancelStoppedCommand(t *testing.T) {
+	f := newFixture(t)
+	f.withFakeSudo(t, "")
+	path := t.TempDir() + "/host.lock"
+	first, second := f.dial(t), f.dial(t)
+	release, err := first.Lock(context.Background(), path, "run one", time.Second)
+	if err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+
+	_, err = first.Run(ctx, "kill -STOP $$; echo continued", nil)
 	wantErr(t, err, context.DeadlineExceeded)
 	release()
 
