@@ -343,3 +343,53 @@ func TestLabShellCancelKillsCommand(t *testing.T) {
 		})
 	}
 }
+
+func TestLabLockReleasedWhenConnectionDies(t *testing.T) {
+	l := openLab(t)
+	cfg := l.config(l.hosts[0], "fleet", nil)
+	path := "/run/lock/fleetharden-conn-test.lock"
+	first := l.dial(t, cfg)
+	if _, err := first.Lock(context.Background(), path, "first", time.Second); err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	// A command that outlives the connection, as when the controller is killed.
+	go first.Run(context.Background(), "sleep 60", nil)
+	time.Sleep(500 * time.Millisecond)
+	first.conn.Close()
+
+	second := l.dial(t, cfg)
+	start := time.Now()
+	release, err := second.Lock(context.Background(), path, "second", 10*time.Second)
+
+	if err != nil {
+		t.Fatalf("Lock after the first connection died: %v", err)
+	}
+	release()
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Errorf("the lock came free after %v, want a few seconds at most", waited)
+	}
+	run(t, second, "pkill -f '^sleep 60$' || true", nil)
+}
+
+func TestLabLockOutlivesKilledShell(t *testing.T) {
+	l := openLab(t)
+	cfg := l.config(l.hosts[0], "fleet", nil)
+	path := "/run/lock/fleetharden-shell-test.lock"
+	c := l.dial(t, cfg)
+	release, err := c.Lock(context.Background(), path, "first", time.Second)
+	if err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+
+	_, err = c.Run(context.Background(), "kill -KILL $PPID", nil)
+	wantErr(t, err, errShellEnded)
+
+	// Later commands run through sudo sessions, still under the lock.
+	if res := run(t, c, "id -un", nil); string(res.Stdout) != "root\n" {
+		t.Errorf("the command after the shell ended printed %q", res.Stdout)
+	}
+	other := l.dial(t, cfg)
+	_, err = other.Lock(context.Background(), path, "second", time.Second)
+	wantErr(t, err, ErrLocked)
+	release()
+}

@@ -50,8 +50,8 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin []byte) (Result, err
 }
 
 // runInShell runs cmd in the root shell and reports whether it did. A
-// shell that ended while it held the host lock fails the command, since
-// the lock ended with it.
+// shell that ended while it held the host lock itself fails the command,
+// since the lock ended with it.
 func (c *Client) runInShell(ctx context.Context, cmd string, stdin []byte) (Result, error, bool) {
 	if c.shell == nil || len(stdin) > 0 {
 		return Result{}, nil, false
@@ -59,7 +59,7 @@ func (c *Client) runInShell(ctx context.Context, cmd string, stdin []byte) (Resu
 	if res, err, ran := c.shell.run(ctx, withCLocale(cmd)); ran {
 		return res, err, true
 	}
-	if c.shell.locked.Load() {
+	if c.shell.lockHeld.Load() && !c.shell.holder.Load() {
 		if cause := c.shell.unusable.Load(); cause != nil && errors.Is(*cause, errShellEnded) {
 			return Result{}, fmt.Errorf("the host lock was lost: %w", *cause), true
 		}

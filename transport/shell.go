@@ -48,7 +48,8 @@ type rootShell struct {
 	// command, whose output may still arrive, or failed streams. The shell
 	// keeps the lock until it exits.
 	unusable atomic.Pointer[error]
-	locked   atomic.Bool // the shell holds the host lock
+	lockHeld atomic.Bool // the shell, or its holder process, holds the host lock
+	holder   atomic.Bool // a holder process, which outlives the shell, holds it
 }
 
 // Markers of the shell's start.
@@ -404,13 +405,16 @@ func (s *rootShell) markUnusable(err error) {
 	s.unusable.CompareAndSwap(nil, &err)
 }
 
-// lock takes the host lock in the shell itself, on file descriptor 9, so it
-// lasts until unlock or until the shell ends with the connection. See
-// Client.Lock.
+// lock takes the host lock for the shell. A holder process that the shell
+// starts keeps the lock's descriptor, and ends, releasing the lock, on unlock
+// or within two seconds of the end of the connection's sshd process. So the
+// lock of a killed run goes away even while a command of that run still
+// runs, and a command that kills the shell does not take the lock with it.
+// See Client.Lock.
 //
-// NOTE: when the connection ends while a command runs, the shell reads the
-// end of its input only after the command, so a command that hangs on the
-// host keeps the lock until it ends.
+// NOTE: where no sshd process is found among the shell's ancestors, as when
+// the login shell does not exec sudo, the shell holds the lock itself, and a
+// command that hangs when the connection ends keeps the lock until it ends.
 func (s *rootShell) lock(ctx context.Context, path, owner string, wait time.Duration) error {
 	s.busy.Lock()
 	if err := s.unusable.Load(); err != nil {
@@ -425,7 +429,7 @@ func (s *rootShell) lock(ctx context.Context, path, owner string, wait time.Dura
 	// keeps a failed redirection from ending the shell.
 	line := fmt.Sprintf("fh_u=$(umask); umask 077; if command exec 9>>%[1]s; then "+
 		"flock -w %[2]d -E %[3]d 9 </dev/null & "+shellWait+"; "+
-		"if [ $fh_s -eq 0 ]; then printf '%%s\\n' %[4]s >%[1]s.owner; "+
+		"if [ $fh_s -eq 0 ]; then printf '%%s\\n' %[4]s >%[1]s.owner; "+lockHolder+
 		"else cat %[1]s.owner >&2 2>/dev/null; exec 9>&-; fi; else fh_s=1; fi; umask \"$fh_u\"; ",
 		q, secs, lockBusyStatus, shellQuote(owner)) + s.markers(nonce)
 
@@ -436,15 +440,35 @@ func (s *rootShell) lock(ctx context.Context, path, owner string, wait time.Dura
 	if res.ExitCode != 0 {
 		return lockFailure(res.ExitCode, res.Stderr)
 	}
-	s.locked.Store(true)
+	s.lockHeld.Store(true)
+	s.holder.Store(strings.Contains(string(res.Stdout), markLockHolder))
 	return nil
 }
 
-// unlock releases the host lock. It does not wait: the shell closes the
-// descriptor after any command still running in it.
+// markLockHolder is what the lock command prints when a holder process keeps
+// the lock.
+const markLockHolder = "fleetharden-lock-holder"
+
+// lockHolder finds the sshd process among the shell's ancestors, reading
+// /proc with the shell's read builtin, and starts the holder process that
+// watches it. Its sleep does not inherit the descriptor, so killing the
+// holder releases the lock at once.
+const lockHolder = `fh_w=$PPID; fh_n=; ` +
+	`while [ "$fh_w" -gt 1 ] 2>/dev/null; do ` +
+	`{ read -r fh_n <"/proc/$fh_w/comm"; } 2>/dev/null || break; ` +
+	`[ "$fh_n" = sshd ] && break; ` +
+	`{ read -r fh_st <"/proc/$fh_w/stat"; } 2>/dev/null || break; ` +
+	`set -- ${fh_st##*) }; fh_w=$2; done; ` +
+	`if [ "$fh_n" = sshd ]; then ` +
+	`{ while kill -0 "$fh_w" 2>/dev/null; do sleep 2 9>&-; done; } </dev/null >/dev/null 2>&1 & ` +
+	`fh_h=$!; exec 9>&-; echo ` + markLockHolder + `; fi; `
+
+// unlock releases the host lock. It does not wait for the shell, which
+// closes a descriptor it holds itself only after any command still running
+// in it.
 func (s *rootShell) unlock() {
-	s.write([]byte("exec 9>&-\n"))
-	s.locked.Store(false)
+	s.write([]byte(`[ -n "$fh_h" ] && kill "$fh_h" 2>/dev/null; fh_h=; exec 9>&-` + "\n"))
+	s.lockHeld.Store(false)
 }
 
 // copyUntil copies r to w up to the first occurrence of marker, which it
