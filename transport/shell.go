@@ -314,9 +314,19 @@ func (s *rootShell) run(ctx context.Context, script string) (Result, error, bool
 	}
 
 	nonce := newNonce()
-	line := "sh -c " + shellQuote(script) + " </dev/null 9>&- & " + shellWait + "; " +
-		s.markers(nonce)
+	line := startMarkers(nonce) + "sh -c " + shellQuote(script) + " </dev/null 9>&- & " +
+		shellWait + "; " + s.markers(nonce)
 	return s.exchange(ctx, nonce, line)
+}
+
+// startSuffix ends the nonce in the line that starts a command's output.
+const startSuffix = "-start\n"
+
+// startMarkers returns the commands that start a command's output: the nonce
+// and startSuffix on stdout and on stderr. What comes before them is output
+// of an earlier command's background process, which the shell cannot stop.
+func startMarkers(nonce string) string {
+	return "printf '%s\\n' " + nonce + "-start; printf '%s\\n' " + nonce + "-start >&2; "
 }
 
 // markers returns the commands that end a command's output: the nonce on
@@ -364,18 +374,25 @@ func (s *rootShell) exchange(ctx context.Context, nonce, line string) (Result, e
 // returns its result.
 func (s *rootShell) read(nonce string) (Result, error) {
 	stdout, stderr := newCappedBuffer(maxOutput), newCappedBuffer(maxOutput)
-	marker := []byte(nonce)
+	start, marker := []byte(nonce+startSuffix), []byte(nonce)
+	var strayOut, strayErr countingWriter
 
 	errc := make(chan error, 1)
 	go func() {
-		err := copyUntil(s.stderr, stderr, marker)
+		err := copyUntil(s.stderr, &strayErr, start)
+		if err == nil {
+			err = copyUntil(s.stderr, stderr, marker)
+		}
 		if err == nil {
 			_, err = s.stderr.ReadString('\n')
 		}
 		errc <- err
 	}()
 
-	err := copyUntil(s.stdout, stdout, marker)
+	err := copyUntil(s.stdout, &strayOut, start)
+	if err == nil {
+		err = copyUntil(s.stdout, stdout, marker)
+	}
 	var status string
 	if err == nil {
 		status, err = s.stdout.ReadString('\n')
@@ -385,6 +402,12 @@ func (s *rootShell) read(nonce string) (Result, error) {
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %v", errShellEnded, err)
+	}
+	if strayOut > 0 || strayErr > 0 {
+		// A background process of an earlier command still writes to the
+		// shell's streams, so later commands get sessions of their own.
+		// NOTE: what it wrote during this command is in this command's output.
+		s.markUnusable(errors.New("a background process of an earlier command writes to it"))
 	}
 
 	code, err := strconv.Atoi(strings.TrimSpace(status))
@@ -427,7 +450,7 @@ func (s *rootShell) lock(ctx context.Context, path, owner string, wait time.Dura
 	q := shellQuote(path)
 	// The umask applies to the lock file and its owner file only; "command"
 	// keeps a failed redirection from ending the shell.
-	line := fmt.Sprintf("fh_u=$(umask); umask 077; if command exec 9>>%[1]s; then "+
+	line := startMarkers(nonce) + fmt.Sprintf("fh_u=$(umask); umask 077; if command exec 9>>%[1]s; then "+
 		"flock -w %[2]d -E %[3]d 9 </dev/null & "+shellWait+"; "+
 		"if [ $fh_s -eq 0 ]; then printf '%%s\\n' %[4]s >%[1]s.owner; "+lockHolder+
 		"else cat %[1]s.owner >&2 2>/dev/null; exec 9>&-; fi; else fh_s=1; fi; umask \"$fh_u\"; ",
@@ -497,6 +520,14 @@ func copyUntil(r *bufio.Reader, w io.Writer, marker []byte) error {
 			return err
 		}
 	}
+}
+
+// countingWriter counts and drops what is written to it.
+type countingWriter int64
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
 }
 
 // newNonce returns 128 random bits in hex.

@@ -285,3 +285,22 @@ func TestShellCancelStoppedCommand(t *testing.T) {
 	}
 	release2()
 }
+
+func TestShellStrayOutputStaysOut(t *testing.T) {
+	f := newFixture(t)
+	f.withFakeSudo(t, "")
+	c := f.dial(t)
+
+	run(t, c, "(sleep 0.3; echo late; echo late >&2) &", nil)
+	time.Sleep(600 * time.Millisecond)
+	res := run(t, c, "echo mine", nil)
+
+	if string(res.Stdout) != "mine\n" || len(res.Stderr) != 0 {
+		t.Errorf("stdout %q, stderr %q; want only the command's own output", res.Stdout, res.Stderr)
+	}
+	sessions := len(f.srv.Commands())
+	run(t, c, "true", nil)
+	if len(f.srv.Commands()) != sessions+1 {
+		t.Errorf("a command ran in the shell after stray output arrived")
+	}
+}
