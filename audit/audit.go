@@ -10,6 +10,7 @@ import (
 	"github.com/sourcegraph/conc/pool"
 
 	"github.com/fleetharden/fleetharden/inventory"
+	"github.com/fleetharden/fleetharden/transport"
 )
 
 // Conn is an open connection to one host.
@@ -68,7 +69,12 @@ func auditHost(ctx context.Context, h *inventory.Host, opts Options) (hr HostRep
 	}
 	conn, err := opts.Dial(ctx, h)
 	if err != nil {
+		// A host that answered but rejected the login, its key or sudo was
+		// reached: its fault is an error to fix there, as a run reports it.
 		hr.Status, hr.Message = HostUnreachable, err.Error()
+		if !errors.Is(err, transport.ErrUnreachable) {
+			hr.Status = HostError
+		}
 		return hr
 	}
 	defer conn.Close()

@@ -385,3 +385,17 @@ func TestRunLogsHosts(t *testing.T) {
 		}
 	}
 }
+
+func TestRunSudoRefusalIsHostError(t *testing.T) {
+	hosts := []*inventory.Host{{Name: "web1", Address: "10.0.0.1", Port: 22}}
+	dial := func(ctx context.Context, h *inventory.Host) (Conn, error) {
+		return nil, fmt.Errorf("become root as fleet on web1: %w: sudo: a password is required",
+			transport.ErrBecome)
+	}
+
+	r := Run(context.Background(), hosts, Options{Forks: 1, Dial: dial, Controls: defaultControls(t)})
+
+	if h := r.Hosts[0]; h.Status != HostError || !strings.Contains(h.Message, "password is required") {
+		t.Errorf("status %s (%s), want error with sudo's message", h.Status, h.Message)
+	}
+}
