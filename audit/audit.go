@@ -69,10 +69,10 @@ func auditHost(ctx context.Context, h *inventory.Host, opts Options) (hr HostRep
 	}
 	conn, err := opts.Dial(ctx, h)
 	if err != nil {
-		// A host that answered but rejected the login, its key or sudo was
-		// reached: its fault is an error to fix there, as a run reports it.
+		// sudo refusing the user or its password is a fault of the host's
+		// setup, not of the network, as a run reports it too.
 		hr.Status, hr.Message = HostUnreachable, err.Error()
-		if !errors.Is(err, transport.ErrUnreachable) {
+		if errors.Is(err, transport.ErrBecome) {
 			hr.Status = HostError
 		}
 		return hr

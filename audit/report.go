@@ -14,10 +14,10 @@ type HostStatus string
 // The host statuses.
 const (
 	HostAudited HostStatus = "audited"
-	// HostUnreachable is a host that could not be connected to.
+	// HostUnreachable is a host that could not be connected or logged in to.
 	HostUnreachable HostStatus = "unreachable"
-	// HostError is a host that was reached but rejected the login, its host key or sudo,
-	// or whose Docker daemon could not be queried.
+	// HostError is a host that was reached but whose sudo rejected the login user, or
+	// whose Docker daemon could not be queried.
 	HostError HostStatus = "error"
 	// HostSkipped is a host the audit never started on, because it was interrupted.
 	HostSkipped HostStatus = "skipped"
