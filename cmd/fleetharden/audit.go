@@ -38,7 +38,7 @@ type auditFlags struct {
 
 func (f *auditFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (fleetharden or Ansible YAML)")
+	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (fleetharden YAML, or Ansible YAML or INI)")
 	fl.StringVarP(&f.limit, "limit", "l", "", "hosts and groups to audit: names or globs, "+
 		"comma-separated; !name excludes")
 	fl.IntVarP(&f.forks, "forks", "f", 100, "number of hosts audited at once")

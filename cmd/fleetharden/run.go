@@ -33,7 +33,7 @@ type runFlags struct {
 
 func (f *runFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (fleetharden or Ansible YAML)")
+	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (fleetharden YAML, or Ansible YAML or INI)")
 	fl.StringVarP(&f.limit, "limit", "l", "", "hosts and groups to run on: names or globs, "+
 		"comma-separated; !name excludes")
 	fl.IntVarP(&f.forks, "forks", "f", 100, "number of hosts worked on at once")
