@@ -40,7 +40,7 @@ func (f *auditFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (fleetharden YAML, or Ansible YAML or INI)")
 	fl.StringVarP(&f.limit, "limit", "l", "", "hosts and groups to audit: names or globs, "+
-		"comma-separated; !name excludes")
+		"comma-separated; !name excludes, &name keeps only hosts also in name")
 	fl.IntVarP(&f.forks, "forks", "f", 100, "number of hosts audited at once")
 	fl.DurationVar(&f.hostTimeout, "host-timeout", 2*time.Minute, "time limit for reading "+
 		"the state of one host, once connected")

@@ -252,3 +252,16 @@ func TestBadFlagsAndKeysTouchNoHost(t *testing.T) {
 		t.Errorf("%d connections reached the host, want none", n)
 	}
 }
+
+func TestRollbackHintKeepsConnectionFlags(t *testing.T) {
+	f := &runFlags{inventory: "inv.yaml"}
+	f.conn = connFlags{knownHosts: "kh", sshConfig: "none", noAgent: true, askBecomePass: true}
+
+	got := rollbackHint(f, "RUN")
+
+	want := "fleetharden rollback -i inv.yaml --run RUN --known-hosts kh --ask-become-pass " +
+		"-F none --no-agent"
+	if got != want {
+		t.Errorf("rollbackHint = %q, want %q", got, want)
+	}
+}

@@ -35,7 +35,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVarP(&f.inventory, "inventory", "i", "", "inventory file (fleetharden YAML, or Ansible YAML or INI)")
 	fl.StringVarP(&f.limit, "limit", "l", "", "hosts and groups to run on: names or globs, "+
-		"comma-separated; !name excludes")
+		"comma-separated; !name excludes, &name keeps only hosts also in name")
 	fl.IntVarP(&f.forks, "forks", "f", 100, "number of hosts worked on at once")
 	fl.DurationVar(&f.timeout, "task-timeout", 5*time.Minute, "time limit for one task on one host")
 	fl.StringVar(&f.jsonPath, "json", "", "write the results as JSON to this file (- for stdout)")
@@ -250,6 +250,15 @@ func rollbackHint(f *runFlags, runID string) string {
 	}
 	if f.conn.becomePassFile != "" {
 		hint += " --become-pass-file " + f.conn.becomePassFile
+	}
+	if f.conn.askBecomePass {
+		hint += " --ask-become-pass"
+	}
+	if f.conn.sshConfig != "" {
+		hint += " -F " + f.conn.sshConfig
+	}
+	if f.conn.noAgent {
+		hint += " --no-agent"
 	}
 	return hint
 }
