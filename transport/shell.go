@@ -45,8 +45,8 @@ type rootShell struct {
 	busy sync.Mutex
 
 	// unusable is the reason the shell runs no more commands: a cancelled
-	// command, whose output may still arrive, or failed streams. The shell
-	// keeps the lock until it exits.
+	// command, whose output may still arrive, stray output, or failed
+	// streams. The lock stays held until unlock or the end of the connection.
 	unusable atomic.Pointer[error]
 	lockHeld atomic.Bool // the shell, or its holder process, holds the host lock
 	holder   atomic.Bool // a holder process, which outlives the shell, holds it
@@ -436,7 +436,7 @@ func (s *rootShell) markUnusable(err error) {
 // See Client.Lock.
 //
 // NOTE: where no sshd process is found among the shell's ancestors, as when
-// the login shell does not exec sudo, the shell holds the lock itself, and a
+// the login shell does not exec sudo, the shell holds the lock itself. Then a
 // command that hangs when the connection ends keeps the lock until it ends.
 func (s *rootShell) lock(ctx context.Context, path, owner string, wait time.Duration) error {
 	s.busy.Lock()
@@ -468,8 +468,8 @@ func (s *rootShell) lock(ctx context.Context, path, owner string, wait time.Dura
 	return nil
 }
 
-// markLockHolder is what the lock command prints when a holder process keeps
-// the lock.
+// markLockHolder is the line the lock command prints when a holder process
+// keeps the lock.
 const markLockHolder = "fleetharden-lock-holder"
 
 // lockHolder finds the sshd process among the shell's ancestors, reading
