@@ -84,7 +84,7 @@ func withDockerSocket(t *testing.T, path string) {
 }
 
 // withListeningDockerSocket points the docker scripts at a unix socket that listens but
-// never answers, so that they take the socket way, and returns its path. Tests that use
+// never responds, so that they take the socket way, and returns its path. Tests that use
 // it stand in for perl and curl.
 func withListeningDockerSocket(t *testing.T) string {
 	t.Helper()
@@ -236,7 +236,7 @@ func TestVerifyScriptWithPerl(t *testing.T) {
 	}
 }
 
-// serveDockerAPI answers GET requests for the paths of responses, and 404 for others, on
+// serveDockerAPI serves GET requests for the paths of responses, and 404 for others, on
 // a unix socket that the docker scripts then read.
 func serveDockerAPI(t *testing.T, responses map[string]string) {
 	t.Helper()

@@ -170,9 +170,9 @@ func (c *Client) startShell(ctx context.Context, password []byte) error {
 	}
 
 	if out.err != nil {
-		refused := errors.Is(out.err, errShellEnded) && exitedWithStatus(sess)
+		rejected := errors.Is(out.err, errShellEnded) && exitedWithStatus(sess)
 		sess.Close()
-		if refused {
+		if rejected {
 			return c.becomeError(password, out.stderr)
 		}
 		return c.failure(ctx, "start a root shell", out.err)

@@ -221,28 +221,37 @@ func TestShellStartTimesOut(t *testing.T) {
 	}
 }
 
-func TestShellLockReleasedAfterStubbornCommand(t *testing.T) {
-	f := newFixture(t)
-	f.withFakeSudo(t, "")
-	path := t.TempDir() + "/host.lock"
-	first, second := f.dial(t), f.dial(t)
-	release, err := first.Lock(context.Background(), path, "run one", time.Second)
-	if err != nil {
-		t.Fatalf("Lock: %v", err)
+func TestShellLockReleasedAfterCancel(t *testing.T) {
+	// Each command outlives the cancel's SIGTERM on its own: one ignores it,
+	// the other stopped itself.
+	commands := map[string]string{
+		"ignores SIGTERM": "trap '' TERM; sleep 30",
+		"stopped itself":  "kill -STOP $$; echo continued",
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
+	for name, cmd := range commands {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			f.withFakeSudo(t, "")
+			path := t.TempDir() + "/host.lock"
+			first, second := f.dial(t), f.dial(t)
+			release, err := first.Lock(context.Background(), path, "run one", time.Second)
+			if err != nil {
+				t.Fatalf("Lock: %v", err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
 
-	// The command ignores SIGTERM, so it outlives the cancel.
-	_, err = first.Run(ctx, "trap '' TERM; sleep 30", nil)
-	wantErr(t, err, context.DeadlineExceeded)
-	release()
+			_, err = first.Run(ctx, cmd, nil)
+			wantErr(t, err, context.DeadlineExceeded)
+			release()
 
-	release2, err := second.Lock(context.Background(), path, "run two", 5*time.Second)
-	if err != nil {
-		t.Fatalf("Lock after the release: %v", err)
+			release2, err := second.Lock(context.Background(), path, "run two", 5*time.Second)
+			if err != nil {
+				t.Fatalf("Lock after the release: %v", err)
+			}
+			release2()
+		})
 	}
-	release2()
 }
 
 func TestShellCommandKillsOnlyItself(t *testing.T) {
@@ -261,29 +270,6 @@ func TestShellCommandKillsOnlyItself(t *testing.T) {
 	if n := len(f.srv.Commands()); n != 1 {
 		t.Errorf("commands opened %d sessions, want only the root shell's", n)
 	}
-}
-
-func TestShellCancelStoppedCommand(t *testing.T) {
-	f := newFixture(t)
-	f.withFakeSudo(t, "")
-	path := t.TempDir() + "/host.lock"
-	first, second := f.dial(t), f.dial(t)
-	release, err := first.Lock(context.Background(), path, "run one", time.Second)
-	if err != nil {
-		t.Fatalf("Lock: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-
-	_, err = first.Run(ctx, "kill -STOP $$; echo continued", nil)
-	wantErr(t, err, context.DeadlineExceeded)
-	release()
-
-	release2, err := second.Lock(context.Background(), path, "run two", 5*time.Second)
-	if err != nil {
-		t.Fatalf("Lock after the release: %v", err)
-	}
-	release2()
 }
 
 func TestShellStrayOutputStaysOut(t *testing.T) {
