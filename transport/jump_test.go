@@ -233,6 +233,9 @@ func TestBastionsReopenLostConnection(t *testing.T) {
 		_, err := first.Run(context.Background(), "true", nil)
 		return errors.Is(err, ErrUnreachable)
 	})
+	// The target's connection can end before the shared one to the jump host
+	// is seen lost, so wait for that too.
+	waitFor(t, func() bool { return bastionsBroken(f.cfg.Bastions) })
 	second := f.dial(t)
 	run(t, second, "true", nil)
 
@@ -311,4 +314,16 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// bastionsBroken reports whether every shared jump connection of b is lost.
+func bastionsBroken(b *Bastions) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, e := range b.entries {
+		if !e.broken() {
+			return false
+		}
+	}
+	return true
 }
