@@ -53,6 +53,9 @@ type unitProperties struct {
 	envFiles  []envFile
 	env       map[string]string // Environment=
 	loadState string            // "loaded", or "not-found" for a unit systemd does not have
+	// envText maps the path of each environment file that the state read copied to its
+	// text, or to nil for a missing file. Other files are read with Host.ReadFile.
+	envText map[string]*string
 }
 
 type envFile struct {
@@ -102,7 +105,7 @@ func expandUnitArgv(ctx context.Context, h Host, unit unitProperties) ([]string,
 	}
 	env := unit.env
 	for _, f := range unit.envFiles {
-		if err := readEnvFile(ctx, h, f, env); err != nil {
+		if err := readEnvFile(ctx, h, f, unit.envText, env); err != nil {
 			return nil, err
 		}
 	}
@@ -130,16 +133,17 @@ func isEnvName(s string) bool {
 }
 
 // readEnvFile adds the assignments of an environment file, such as /etc/default/docker,
-// to env.
-func readEnvFile(ctx context.Context, h Host, f envFile, env map[string]string) error {
-	file, err := h.ReadFile(ctx, f.path)
+// to env. It uses the copy in copied when there is one.
+func readEnvFile(ctx context.Context, h Host, f envFile, copied map[string]*string,
+	env map[string]string) error {
+	text, err := envFileText(ctx, h, f.path, copied)
 	if errors.Is(err, fs.ErrNotExist) && f.optional {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read environment file %s: %w", f.path, err)
 	}
-	sc := bufio.NewScanner(strings.NewReader(string(file.Data)))
+	sc := bufio.NewScanner(strings.NewReader(text))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || line[0] == '#' || line[0] == ';' {
@@ -151,6 +155,23 @@ func readEnvFile(ctx context.Context, h Host, f envFile, env map[string]string) 
 		}
 	}
 	return nil
+}
+
+// envFileText returns the text of the environment file at path, from copied or else
+// from the host.
+func envFileText(ctx context.Context, h Host, path string, copied map[string]*string) (
+	string, error) {
+	if text, ok := copied[path]; ok {
+		if text == nil {
+			return "", fs.ErrNotExist
+		}
+		return *text, nil
+	}
+	file, err := h.ReadFile(ctx, path)
+	if err != nil {
+		return "", err
+	}
+	return string(file.Data), nil
 }
 
 // unquote removes one pair of matching single or double quotes around s.

@@ -32,16 +32,16 @@ print_daemon_start() {
 // it writes: the unit's properties, the running dockerd's argv, and then report fields
 // about the dockerd binary and process, the file and the directory it would be written
 // to, with the file's content and metadata when it is a regular file of at most
-// max_inline bytes. It expects the variables unit, file, mounts and max_inline. The
-// sections are separated by sectionMarker, and the last one is read by
-// parseRemoteReport.
+// max_inline bytes, and the environment files that ExecStart needs. It expects the
+// variables unit, file, mounts and max_inline. The sections are separated by
+// sectionMarker, and the last one is read by parseRemoteReport.
 const daemonStateScriptBody = daemonStartScript + `
 props=$(systemctl show -p ExecStart -p EnvironmentFiles -p Environment -p LoadState \
 	-p MainPID -- "$unit" 2>/dev/null)
 printf '%s\n' "$props"
 echo ` + sectionMarker + `
 
-pid= exec_path=
+pid= exec_path= env_vars= env_files=
 while IFS= read -r line; do
 	case $line in
 	MainPID=*) pid=${line#MainPID=} ;;
@@ -50,6 +50,12 @@ while IFS= read -r line; do
 			exec_path=${line#"ExecStart={ path="}
 			exec_path=${exec_path%%[ ;]*}
 		fi
+		case $line in *'$'*) env_vars=yes ;; esac
+		;;
+	EnvironmentFiles=?*)
+		line=${line#EnvironmentFiles=}
+		env_files="$env_files${line%% *}
+"
 		;;
 	esac
 done <<PROPS
@@ -130,6 +136,24 @@ if [ -n "$link" ]; then
 	echo "--- fleetharden link"
 	printf '%s\n' "$link"
 fi
+
+# The environment files that ExecStart takes variables from, each line after a "|" so
+# that no line of theirs reads as a section marker. The read builtin copies them, so no
+# process starts for them.
+if [ -n "$env_vars" ]; then
+	while IFS= read -r f; do
+		if [ -z "$f" ]; then
+			continue
+		elif [ -f "$f" ] && [ -r "$f" ]; then
+			echo "--- fleetharden ` + envFileSection + `$f"
+			while IFS= read -r l || [ -n "$l" ]; do printf '|%s\n' "$l"; done <"$f"
+		elif [ ! -e "$f" ] && [ ! -L "$f" ]; then
+			echo "--- fleetharden ` + envFileMissingSection + `$f"
+		fi
+	done <<FILES
+$env_files
+FILES
+fi
 `
 
 // maxInlineFile is the largest file that the daemon state script returns itself. A
@@ -204,8 +228,8 @@ type fileState struct {
 }
 
 // readDaemonState reads the state of the daemon of unit and of file with one command,
-// plus one file read for each environment file that the unit's ExecStart refers to
-// through a variable. It reads once while env.Memo keeps the result, and callers must
+// plus one file read for each environment file that ExecStart refers to through a
+// variable and that the command could not copy. It reads once while env.Memo keeps the result, and callers must
 // not modify the returned state.
 func readDaemonState(ctx context.Context, env *Env, unit, file string) (*daemonState, error) {
 	key := memoKey{kind: "daemon state", object: unit + "\x00" + file}
@@ -252,18 +276,52 @@ func readDaemonStateOf(ctx context.Context, h Host, q daemonStateQuery) (*daemon
 		sections = append(sections, "")
 	}
 
+	report := parseRemoteReport([]byte(sections[2]))
 	unitProps := parseUnitProperties(sections[0])
+	unitProps.envText = envFilesOf(report)
 	cl, err := daemonCommandLineOf(ctx, h, q.unit, unitProps, sections[1])
 	if err != nil {
 		return nil, err
 	}
-	state := parseDaemonState(parseRemoteReport([]byte(sections[2])))
+	state := parseDaemonState(report)
 	state.commandLine = cl
 	state.runningArgv = strings.Fields(sections[1])
 	state.unitLoaded = unitProps.loadState == "loaded"
 	state.unitFound = state.unitFound || state.unitLoaded
 	state.unitName = unitFileName(q.unit)
 	return state, nil
+}
+
+// Prefixes of the report sections of daemonStateScriptBody that contain an environment
+// file, or mark it as missing. The file's path follows the prefix.
+const (
+	envFileSection        = "envfile "
+	envFileMissingSection = "envfile-missing "
+)
+
+// envFilesOf returns the environment files that the state script copied, by path, with
+// the "|" before each line removed. A file that does not exist maps to nil.
+func envFilesOf(report remoteReport) map[string]*string {
+	files := map[string]*string{}
+	for name, body := range report.sections {
+		if path, ok := strings.CutPrefix(name, envFileMissingSection); ok {
+			files[path] = nil
+			continue
+		}
+		path, ok := strings.CutPrefix(name, envFileSection)
+		if !ok {
+			continue
+		}
+		var text strings.Builder
+		for line := range strings.SplitSeq(body, "\n") {
+			if rest, ok := strings.CutPrefix(line, "|"); ok {
+				text.WriteString(rest + "\n")
+			}
+		}
+		copied := text.String()
+		files[path] = &copied
+	}
+	return files
 }
 
 // parseDaemonState reads the report fields of daemonStateScriptBody.

@@ -306,35 +306,59 @@ func TestVerifyScriptWithoutDocker(t *testing.T) {
 	}
 }
 
+// TestDaemonCommandLineScriptWithFakeSystemctl checks that the state read copies the
+// environment files that ExecStart needs. The unit names them inside the test's root,
+// which shellHost.ReadFile does not reach, so only the script's copy can supply them.
 func TestDaemonCommandLineScriptWithFakeSystemctl(t *testing.T) {
-	h := newShellHost(t, map[string]string{
-		"pidof": "exit 1",
-		"systemctl": `[ "$*" = "show -p ExecStart -p EnvironmentFiles -p Environment -p LoadState -p MainPID -- docker" ] || exit 1
+	tests := []struct {
+		name  string
+		flag  string // the EnvironmentFile line's ignore_errors flag
+		opts  string // the file's content; "" for no file
+		flags string // the command line's flags; "" for an error
+	}{
+		{name: "file", flag: "yes", opts: "# Options\nDOCKER_OPTS=\"--log-level=warn -D\"\n",
+			flags: "-H fd:// --log-level=warn -D"},
+		{name: "marker-like line", flag: "no",
+			opts:  "--- fleetharden docker_state\nDOCKER_OPTS=-D",
+			flags: "-H fd:// -D"},
+		{name: "optional missing file", flag: "yes", flags: "-H fd://"},
+		{name: "required missing file", flag: "no"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			file := filepath.Join(root, "etc", "default", "docker")
+			h := newShellHost(t, map[string]string{
+				"pidof": "exit 1",
+				"systemctl": `[ "$*" = "show -p ExecStart -p EnvironmentFiles -p Environment -p LoadState -p MainPID -- docker" ] || exit 1
 echo 'ExecStart={ path=/usr/sbin/dockerd ; argv[]=/usr/sbin/dockerd -H fd:// $DOCKER_OPTS ; ignore_errors=no }'
-echo 'EnvironmentFiles=/etc/default/docker (ignore_errors=yes)'
+echo 'EnvironmentFiles=` + file + ` (ignore_errors=` + tt.flag + `)'
 echo 'Environment='`,
-	})
-	dir := filepath.Join(h.root, "etc", "default")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	opts := "# Options\nDOCKER_OPTS=\"--log-level=warn -D\"\n"
-	if err := os.WriteFile(filepath.Join(dir, "docker"), []byte(opts), 0o644); err != nil {
-		t.Fatal(err)
-	}
+			})
+			if tt.opts != "" {
+				writeTestFile(t, file, tt.opts)
+			}
 
-	state, err := readDaemonState(context.Background(), &Env{Host: h}, "docker",
-		"/etc/docker/daemon.json")
+			state, err := readDaemonState(context.Background(), &Env{Host: h}, "docker",
+				"/etc/docker/daemon.json")
 
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl := state.commandLine
-	if cl.Source != "docker.service" {
-		t.Errorf("source = %q", cl.Source)
-	}
-	if got := flagTexts(cl.Flags); got != "-H fd:// --log-level=warn -D" {
-		t.Errorf("flags = %q", got)
+			if tt.flags == "" {
+				if err == nil || !strings.Contains(err.Error(), "read environment file "+file) {
+					t.Fatalf("err = %v, want the missing file named", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl := state.commandLine
+			if cl.Source != "docker.service" {
+				t.Errorf("source = %q", cl.Source)
+			}
+			if got := flagTexts(cl.Flags); got != tt.flags {
+				t.Errorf("flags = %q, want %q", got, tt.flags)
+			}
+		})
 	}
 }
 
