@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strconv"
@@ -165,8 +166,8 @@ type daemonStateQuery struct {
 	unit, file string
 	mounts     string // the mount table: /proc/mounts, or a fake one in tests
 	// docker adds the Docker state read (dockerStateScript) to the same command, for a
-	// run whose later tasks need it.
-	docker bool
+	// run whose later tasks need it, and dockerInfo makes it read docker info in full.
+	docker, dockerInfo bool
 	// accounts adds the local account databases, for a run whose group tasks read them.
 	accounts bool
 }
@@ -175,7 +176,8 @@ type daemonStateQuery struct {
 func (q daemonStateQuery) script() string {
 	return "set -f\nunit=" + Quote(q.unit) + "\nfile=" + Quote(q.file) + "\nmounts=" +
 		Quote(q.mounts) + "\nmax_inline=" + strconv.Itoa(maxInlineFile) + "\n" +
-		daemonStateScriptBody + dockerStateSection(q.docker) + accountsSection(q.accounts) +
+		daemonStateScriptBody + dockerStateSection(q.docker, q.dockerInfo) +
+		accountsSection(q.accounts) +
 		"exit 0\n"
 }
 
@@ -237,7 +239,7 @@ func readDaemonState(ctx context.Context, env *Env, unit, file string) (*daemonS
 		accounts := env.Memo.expects(accountFileKey(groupFile))
 		state, err := readDaemonStateOf(ctx, env.Host, daemonStateQuery{unit: unit,
 			file: file, mounts: "/proc/mounts", docker: env.Memo.expects(dockerStateKey),
-			accounts: accounts})
+			dockerInfo: env.Memo.expects(dockerInfoKey), accounts: accounts})
 		if err != nil {
 			return nil, err
 		}
@@ -246,8 +248,14 @@ func readDaemonState(ctx context.Context, env *Env, unit, file string) (*daemonS
 				env.Memo.store(accountFileKey(path), state.accountFiles[path])
 			}
 		}
-		if docker := dockerStateFrom(state, file); docker != nil {
+		// A failed Docker read is left to the task that needs it, whose own read reports
+		// the error, and one that needs docker info makes that read get it.
+		docker, err := dockerStateFrom(state, file)
+		switch {
+		case docker != nil:
 			env.Memo.store(dockerStateKey, docker)
+		case errors.Is(err, errIdleUncertain):
+			env.Memo.expect(dockerInfoKey)
 		}
 		// The script read the file too, so a read of it needs no SFTP session.
 		switch {

@@ -12,7 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -237,15 +239,22 @@ func TestVerifyScriptWithPerl(t *testing.T) {
 }
 
 // serveDockerAPI serves GET requests for the paths of responses, and 404 for others, on
-// a unix socket that the docker scripts then read.
-func serveDockerAPI(t *testing.T, responses map[string]string) {
+// a unix socket that the docker scripts then read. Every response has dockerd's Server
+// header for version 24.0.7. It returns the paths requested so far.
+func serveDockerAPI(t *testing.T, responses map[string]string) (requested func() []string) {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "docker.sock")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Skipf("no unix sockets here: %v", err)
 	}
+	var mu sync.Mutex
+	var paths []string
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		w.Header().Set("Server", "Docker/24.0.7 (linux)")
 		body, ok := responses[r.URL.Path]
 		if !ok {
 			http.Error(w, `{"message":"page not found"}`, http.StatusNotFound)
@@ -257,6 +266,11 @@ func serveDockerAPI(t *testing.T, responses map[string]string) {
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	withDockerSocket(t, sock)
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(paths)
+	}
 }
 
 // mustLookPath returns the path of the program name, or skips the test without it.
@@ -615,7 +629,7 @@ func TestDaemonStateReadsDockerForLaterTasks(t *testing.T) {
 	}
 	facts := dockerFactsTask{}.Run(context.Background(), env)
 	verify := (&verifyContainersTask{requireSeccomp: true}).Run(context.Background(), env)
-	docker, err := readDockerState(context.Background(), env)
+	docker, err := readDockerState(context.Background(), env, false)
 
 	if facts.Status != StatusOK || facts.Facts["docker_version"] != "24.0.7" {
 		t.Errorf("docker_facts = %s %q %v, want ok with version 24.0.7", facts.Status,
@@ -645,7 +659,7 @@ func TestDaemonStateOtherFileDockerRead(t *testing.T) {
 	if _, err := readDaemonState(context.Background(), env, "docker", other); err != nil {
 		t.Fatal(err)
 	}
-	docker, err := readDockerState(context.Background(), env)
+	docker, err := readDockerState(context.Background(), env, false)
 
 	if err != nil || !docker.daemonNNP {
 		t.Errorf("Docker state %+v, %v; want no-new-privileges from dockerd's file", docker, err)
@@ -702,5 +716,116 @@ func TestDaemonStateReadsAccountsForGroupTasks(t *testing.T) {
 	}
 	if h.runs != 1 {
 		t.Errorf("ran %d commands, want the daemon state command only", h.runs)
+	}
+}
+
+// perlShellHost returns a counting host whose docker scripts can read the Docker API
+// with perl only.
+func perlShellHost(t *testing.T) *countingHost {
+	perl := mustLookPath(t, "perl")
+	h := newShellHost(t, map[string]string{
+		"pidof": "exit 1", "systemctl": "exit 1",
+		"curl":   `echo "curl used although perl can read the socket" >&2; exit 3`,
+		"docker": `echo "docker CLI used although perl can read the socket" >&2; exit 3`,
+	})
+	h.path += ":" + filepath.Dir(perl)
+	return &countingHost{shellHost: h}
+}
+
+// seccompFilters reports whether this machine's kernel lists seccomp filter actions, as
+// the idle daemon's report requires.
+func seccompFilters() bool {
+	_, err := os.Stat("/proc/sys/kernel/seccomp/actions_avail")
+	return err == nil
+}
+
+func TestDockerStateIdleDaemonReads(t *testing.T) {
+	// docker info counts two containers, so verify_containers lists the running ones
+	// wherever the state comes from docker info.
+	info := `{"ServerVersion":"24.0.7","Driver":"overlay2","Containers":2,` +
+		`"SecurityOptions":["name=seccomp,profile=unconfined"]}`
+	busy := `[{"Id":"3f2a1b9c"}]`
+	tests := []struct {
+		name       string
+		containers string // the response to /containers/json
+		daemonJSON string
+		facts      dockerFactsTask
+		wantInfo   bool // docker info is read
+		wantFault  bool // verify_containers reports the daemon's unconfined seccomp
+		wantRuns   int  // commands run
+	}{
+		{name: "idle", containers: "[]\n", daemonJSON: `{"icc": false}`,
+			facts: dockerFactsTask{facts: []string{"docker_version"}}, wantRuns: 1},
+		{name: "containers running", containers: busy, daemonJSON: `{}`,
+			facts: dockerFactsTask{facts: []string{"docker_version"}}, wantInfo: true,
+			wantFault: true, wantRuns: 2},
+		{name: "profile in daemon.json", containers: "[]\n",
+			daemonJSON: `{"seccomp-profile": "unconfined"}`,
+			facts:      dockerFactsTask{facts: []string{"docker_version"}}, wantInfo: true,
+			wantFault: true, wantRuns: 3},
+		{name: "every fact", containers: "[]\n", daemonJSON: `{}`, wantInfo: true,
+			wantFault: true, wantRuns: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			requested := serveDockerAPI(t, map[string]string{
+				"/info": info, "/containers/json": tt.containers,
+				"/containers/3f2a1b9c/json": `{"Id":"3f2a1b9c","Name":"/web"}`,
+			})
+			file := filepath.Join(t.TempDir(), "daemon.json")
+			writeTestFile(t, file, tt.daemonJSON)
+			withDockerDaemonJSON(t, file)
+			h := perlShellHost(t)
+			verify := &verifyContainersTask{requireSeccomp: true}
+			env := &Env{Host: h, Memo: NewMemoFor([]Task{tt.facts, verify})}
+			if !seccompFilters() {
+				tt.wantInfo, tt.wantFault = true, true
+			}
+
+			if _, err := readDaemonState(context.Background(), env, "docker", file); err != nil {
+				t.Fatal(err)
+			}
+			facts := tt.facts.Run(context.Background(), env)
+			checked := verify.Run(context.Background(), env)
+
+			if facts.Status != StatusOK || facts.Facts["docker_version"] != "24.0.7" {
+				t.Errorf("docker_facts = %s %q %v, want version 24.0.7", facts.Status,
+					facts.Message, facts.Facts)
+			}
+			if got := strings.Contains(checked.Message, "seccomp disabled"); got != tt.wantFault {
+				t.Errorf("verify_containers = %s %q, want the daemon's seccomp fault: %v",
+					checked.Status, checked.Message, tt.wantFault)
+			}
+			if got := slices.Contains(requested(), "/info"); got != tt.wantInfo {
+				t.Errorf("requests %v, want /info read: %v", requested(), tt.wantInfo)
+			}
+			if seccompFilters() && h.runs != tt.wantRuns {
+				t.Errorf("ran %d commands, want %d", h.runs, tt.wantRuns)
+			}
+		})
+	}
+}
+
+func TestDockerFactsLaterNeedsFullInfo(t *testing.T) {
+	requested := serveDockerAPI(t, map[string]string{
+		"/info":            `{"ServerVersion":"24.0.7","Driver":"overlay2"}`,
+		"/containers/json": "[]\n",
+	})
+	h := perlShellHost(t)
+	version := dockerFactsTask{facts: []string{"docker_version"}}
+	all := dockerFactsTask{}
+	env := &Env{Host: h, Memo: NewMemoFor([]Task{version})}
+
+	first := version.Run(context.Background(), env)
+	second := all.Run(context.Background(), env)
+
+	if first.Facts["docker_version"] != "24.0.7" || len(first.Facts) != 1 {
+		t.Errorf("version facts = %v, want docker_version only", first.Facts)
+	}
+	if second.Facts["docker_storage_driver"] != "overlay2" {
+		t.Errorf("all facts = %v, want the storage driver from docker info", second.Facts)
+	}
+	if !slices.Contains(requested(), "/info") {
+		t.Errorf("requests %v, want /info for the second task", requested())
 	}
 }

@@ -54,6 +54,13 @@ func (m *Memo) expects(key memoKey) bool {
 	return !stored
 }
 
+// expect records that a task of the run will make the read of key.
+func (m *Memo) expect(key memoKey) {
+	if m != nil {
+		m.expected[key.kind] = true
+	}
+}
+
 // Forget drops every stored read.
 func (m *Memo) Forget() {
 	if m != nil {

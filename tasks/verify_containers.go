@@ -85,7 +85,7 @@ func normalizeCapability(c string) string {
 // Run checks every running container against the policy, with one command for the
 // daemon's state, which other tasks may have read already, and one for the containers.
 func (t *verifyContainersTask) Run(ctx context.Context, env *Env) Outcome {
-	state, err := readDockerState(ctx, env)
+	state, err := readDockerState(ctx, env, false)
 	if err != nil {
 		return Failed(err)
 	}
