@@ -15,14 +15,13 @@ import (
 
 // daemonStartScript defines print_daemon_start, which prints the fields that
 // parseDaemonStart reads for the process whose PID it gets: the start time in clock ticks
-// since boot, the clock ticks per second, the uptime and the wall clock time. Uptime and
-// wall clock are read one after the other, so their difference is the boot time.
+// since boot, the uptime and the wall clock time. Uptime and wall clock are read one
+// after the other, so their difference is the boot time.
 const daemonStartScript = `
 print_daemon_start() {
 	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 0
 	set -- ${stat##*) }
 	echo "dockerd_start_ticks=${20}"
-	echo "clock_ticks=$(getconf CLK_TCK 2>/dev/null)"
 	read -r up _ </proc/uptime
 	echo "uptime=$up"
 	echo "now=$(date +%s.%N)"
@@ -95,14 +94,14 @@ elif [ -d "$file" ]; then
 	echo file=directory
 elif [ -f "$file" ]; then
 	echo file=regular
-	echo "file_mtime=$(date -r "$file" +%s.%N 2>/dev/null)"
 	# The content and metadata come from one open file, so that both describe the same
 	# version of it, and only up to max_inline bytes.
 	{
-		meta=$(stat -L -c '%a %u %g %s' /dev/fd/3) &&
-			[ "${meta##* }" -le "$max_inline" ] &&
+		meta=$(stat -L -c '%a %u %g %s %y' /dev/fd/3) && set -- $meta &&
+			echo "file_modified=$5 $6 $7" &&
+			[ "$4" -le "$max_inline" ] &&
 			data=$(base64 -w 0 <&3) &&
-			echo "file_meta=$meta" && echo "file_data=$data"
+			echo "file_meta=$1 $2 $3 $4" && echo "file_data=$data"
 	} 3<"$file" 2>/dev/null
 elif [ -e "$file" ]; then
 	echo file=other
@@ -348,7 +347,7 @@ func parseDaemonState(report remoteReport) *daemonState {
 		},
 	}
 	state.started, _ = parseDaemonStart(f)
-	state.file.modified, _ = parseEpoch(f["file_mtime"])
+	state.file.modified, _ = parseStatTime(f["file_modified"])
 	state.dockerSection = report.sections["docker_state"]
 	state.accountFiles = map[string]string{}
 	for name, text := range report.sections {
@@ -399,6 +398,11 @@ func fileModeOf(bits uint32) fs.FileMode {
 	return mode
 }
 
+// userHZ is the unit of the start times in /proc/PID/stat, in ticks per second. The
+// kernel fixes it at 100 on every architecture but Alpha, which Docker does not support,
+// so the script spares a getconf CLK_TCK. A clock_ticks field overrides it.
+const userHZ = 100
+
 // parseDaemonStart returns the wall clock time at which the process that
 // print_daemon_start described was started. Start ticks and uptime have a resolution of
 // 10 ms on Linux, so the result is within about 20 ms of the true start.
@@ -406,7 +410,10 @@ func fileModeOf(bits uint32) fs.FileMode {
 // read shifts the result by the step, since uptime does not follow the wall clock.
 func parseDaemonStart(fields map[string]string) (time.Time, bool) {
 	ticks, errTicks := strconv.ParseFloat(fields["dockerd_start_ticks"], 64)
-	perSecond, errRate := strconv.ParseFloat(fields["clock_ticks"], 64)
+	perSecond, errRate := float64(userHZ), error(nil)
+	if rate, given := fields["clock_ticks"]; given {
+		perSecond, errRate = strconv.ParseFloat(rate, 64)
+	}
 	uptime, errUptime := strconv.ParseFloat(fields["uptime"], 64)
 	now, ok := parseEpoch(fields["now"])
 	if errTicks != nil || errRate != nil || errUptime != nil || !ok || perSecond <= 0 {
@@ -415,6 +422,13 @@ func parseDaemonStart(fields map[string]string) (time.Time, bool) {
 
 	boot := now.Add(-seconds(uptime))
 	return boot.Add(seconds(ticks / perSecond)), true
+}
+
+// parseStatTime parses a time as stat's %y prints it, "2006-01-02 15:04:05.999999999
+// -0700", with or without the fraction.
+func parseStatTime(s string) (time.Time, bool) {
+	t, err := time.Parse("2006-01-02 15:04:05.999999999 -0700", strings.TrimSpace(s))
+	return t, err == nil
 }
 
 func seconds(s float64) time.Duration {

@@ -12,12 +12,14 @@ import (
 
 // staleDaemon is the report of a host whose dockerd started at 4910 s after the epoch,
 // before daemon.json last changed at 4950.25 s.
+// Its ticks are in the kernel's fixed 100 a second.
 const staleDaemon = "dockerd=/usr/sbin/dockerd\ndockerd_running=yes\n" +
-	"dockerd_start_ticks=1000\nclock_ticks=100\nuptime=100.00\nnow=5000.000000000\n" +
-	"file_mtime=4950.25\ndir=/etc/docker\n"
+	"dockerd_start_ticks=1000\nuptime=100.00\nnow=5000.000000000\n" +
+	"file_modified=1970-01-01 01:22:30.25 +0000\ndir=/etc/docker\n"
 
 // stoppedDaemon is the report of a host with dockerd installed but not running.
-const stoppedDaemon = "dockerd=/usr/sbin/dockerd\nfile_mtime=4950.25\ndir=/etc/docker\n"
+const stoppedDaemon = "dockerd=/usr/sbin/dockerd\n" +
+	"file_modified=1970-01-01 01:22:30.25 +0000\ndir=/etc/docker\n"
 
 // nnpSettings are the settings of the tests below, and nnpFile a file that holds them.
 var nnpSettings = settingsArgs(map[string]any{"no-new-privileges": true})
@@ -41,7 +43,7 @@ func TestDaemonConfigRestartNeeded(t *testing.T) {
 		{"daemon stopped", stoppedDaemon, false, tasks.StatusOK, "already set"},
 		{"daemon started after the change", runningDaemon, false, tasks.StatusOK, "already set"},
 		{"start time unknown", "dockerd=/usr/sbin/dockerd\ndockerd_running=yes\n" +
-			"file_mtime=4950.25\n", false, tasks.StatusOK, "already set"},
+			"file_modified=1970-01-01 01:22:30.25 +0000\n", false, tasks.StatusOK, "already set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
