@@ -171,13 +171,14 @@ type daemonStateQuery struct {
 	accounts bool
 }
 
-// script returns the remote command of q.
+// script returns the remote command of q. It collects the report in a variable and
+// prints it with one write, so that sshd sends it in a few packets, not one a line.
 func (q daemonStateQuery) script() string {
 	return "set -f\nunit=" + Quote(q.unit) + "\nfile=" + Quote(q.file) + "\nmounts=" +
-		Quote(q.mounts) + "\nmax_inline=" + strconv.Itoa(maxInlineFile) + "\n" +
+		Quote(q.mounts) + "\nmax_inline=" + strconv.Itoa(maxInlineFile) + "\nreport=$(\n" +
 		daemonStateScriptBody + dockerStateSection(q.docker, q.dockerInfo) +
 		accountsSection(q.accounts) +
-		"exit 0\n"
+		"exit 0\n)\nprintf '%s\\n' \"$report\"\nexit 0\n"
 }
 
 // accountSectionPrefix starts the name of the report section that holds an account
