@@ -117,6 +117,7 @@ first_reps_full() {
 apt_reps_full() {
 	local rep
 
+	((apt_reps > 0)) || return 0
 	measure_fleetharden warmup 0-apt "$bench_dir/apt-playbook.yaml"
 	measure_ansible warmup 0-apt "$bench_dir/ansible/apt.yml"
 	for ((rep = 1; rep <= apt_reps; rep++)); do
