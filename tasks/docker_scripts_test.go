@@ -806,6 +806,36 @@ func TestDockerStateIdleDaemonReads(t *testing.T) {
 	}
 }
 
+func TestServerVersion(t *testing.T) {
+	tests := []struct {
+		header, version string
+		ok              bool
+	}{
+		{"Docker/24.0.7 (linux)", "24.0.7", true},
+		{"Docker/20.10.24+dfsg1 (linux)", "20.10.24+dfsg1", true},
+		{"Docker/ (linux)", "", false},
+		{"Libpod/4.3.1 (linux)", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		version, ok := serverVersion(tt.header)
+		if version != tt.version || ok != tt.ok {
+			t.Errorf("serverVersion(%q) = %q, %t; want %q, %t", tt.header, version, ok,
+				tt.version, tt.ok)
+		}
+	}
+}
+
+func TestDockerStateOtherServerReadsInfo(t *testing.T) {
+	fields := map[string]string{"server": "Libpod/4.3.1 (linux)", "seccomp_filter": "yes"}
+
+	err := (&dockerState{}).setIdle(fields, nil, nil)
+
+	if !errors.Is(err, errIdleUncertain) {
+		t.Errorf("setIdle = %v, want errIdleUncertain so that docker info is read", err)
+	}
+}
+
 func TestDockerFactsLaterNeedsFullInfo(t *testing.T) {
 	requested := serveDockerAPI(t, map[string]string{
 		"/info":            `{"ServerVersion":"24.0.7","Driver":"overlay2"}`,

@@ -228,8 +228,8 @@ var dockerStateKey = memoKey{kind: "docker state"}
 // Docker state of an idle daemon leaves out. The memo never stores it.
 var dockerInfoKey = memoKey{kind: "docker info"}
 
-// errIdleUncertain reports an idleDaemonMark report from which the daemon's seccomp
-// state cannot be determined, so the Docker state needs docker info.
+// errIdleUncertain reports an idleDaemonMark report from which the daemon's version or
+// seccomp state cannot be determined, so the Docker state needs docker info.
 var errIdleUncertain = errors.New("the idle daemon's seccomp state needs docker info")
 
 // dockerExitMark starts the line with the exit status of the Docker state read that
@@ -300,7 +300,7 @@ func readDockerState(ctx context.Context, env *Env, fullInfo bool) (*dockerState
 }
 
 // readDockerStateOf runs dockerStateScript on h. When the daemon is idle but its report
-// leaves the seccomp state unknown, it reads again with needInfo.
+// leaves its version or seccomp state unknown, it reads again with needInfo.
 func readDockerStateOf(ctx context.Context, h Host, needInfo bool) (*dockerState, error) {
 	out, err := runDockerScript(ctx, h, "read the state of the Docker daemon",
 		"daemon_json="+Quote(dockerDaemonJSON)+"\n"+needInfoLine(needInfo)+dockerStateScript)
@@ -461,14 +461,13 @@ func (s *dockerState) setInfo(infoJSON string) error {
 // setIdle sets s from the idleDaemonMark report fields of a daemon that runs no
 // container. Such a daemon confines new containers with its default seccomp profile when
 // the kernel has seccomp filters and neither its flags nor daemon.json name a profile.
-// Otherwise setIdle returns errIdleUncertain, because only docker info shows the state.
+// Otherwise, or when the Server header is not dockerd's, setIdle returns
+// errIdleUncertain, because only docker info shows the state.
 func (s *dockerState) setIdle(fields map[string]string, daemonJSON []byte, argv []string) error {
+	// Another server behind the socket, such as Podman's, sends another Server header,
+	// and its docker info is read instead.
 	version, ok := serverVersion(fields["server"])
-	if !ok {
-		return fmt.Errorf("dockerd sent an unexpected Server header %q: check that "+
-			"/var/run/docker.sock belongs to dockerd", fields["server"])
-	}
-	if fields["seccomp_filter"] != "yes" || seccompProfileSet(daemonJSON, argv) {
+	if !ok || fields["seccomp_filter"] != "yes" || seccompProfileSet(daemonJSON, argv) {
 		return errIdleUncertain
 	}
 	none := 0
@@ -481,8 +480,11 @@ func (s *dockerState) setIdle(fields map[string]string, daemonJSON []byte, argv 
 // serverVersion returns the version in dockerd's Server header, "Docker/VERSION (OS)".
 func serverVersion(header string) (string, bool) {
 	rest, ok := strings.CutPrefix(header, "Docker/")
+	if !ok {
+		return "", false
+	}
 	version, _, _ := strings.Cut(rest, " ")
-	return version, ok && version != ""
+	return version, version != ""
 }
 
 // seccompProfileSet reports whether dockerd's flags or daemon.json name a seccomp profile,
