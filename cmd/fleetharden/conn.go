@@ -106,7 +106,8 @@ func (f *connFlags) becomePassword(cmd *cobra.Command) ([]byte, error) {
 			return nil, fmt.Errorf("read --become-pass-file: %w", err)
 		}
 		if info, err := os.Stat(f.becomePassFile); err == nil && info.Mode().Perm()&0o077 != 0 {
-			slog.Warn("the sudo password file is readable by other users: chmod 600 it",
+			loggerFrom(cmd.Context()).Warn(
+				"the sudo password file is readable by other users: chmod 600 it",
 				"file", f.becomePassFile, "mode", fmt.Sprintf("%04o", info.Mode().Perm()))
 		}
 		pass := bytes.TrimRight(data, "\r\n")

@@ -217,3 +217,24 @@ func TestDefaultSSHConfigRead(t *testing.T) {
 
 	wantCode(t, r, exitOK)
 }
+
+func TestOpenPasswordFileWarnsInLogFormat(t *testing.T) {
+	cliEnv(t)
+	f := newTestFleet(t, 1, nil)
+	passFile := f.dir + "/become-pass"
+	if err := os.WriteFile(passFile, []byte("pw\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	r := f.check(t, devNull(t), "--become-pass-file", passFile, "--log-format", "json")
+
+	var warning string
+	for line := range strings.SplitSeq(r.stderr, "\n") {
+		if strings.Contains(line, "readable by other users") {
+			warning = line
+		}
+	}
+	if !strings.HasPrefix(warning, "{") || !strings.Contains(warning, `"level":"WARN"`) {
+		t.Errorf("warning %q is not a JSON record; stderr:\n%s", warning, r.stderr)
+	}
+}
