@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/fleetharden/fleetharden/inventory"
@@ -160,6 +161,11 @@ func (h *hostRun) runStep(ctx context.Context, step playbook.Step, handler bool)
 	return true
 }
 
+// deadlineSuffix ends the message of a task whose remote operation its deadline cut
+// short, as transport reports it. The message of a timed-out task drops it, since it
+// starts with the timeout.
+var deadlineSuffix = fmt.Sprintf(": %v (%v)", context.DeadlineExceeded, transport.ErrTimeout)
+
 func (h *hostRun) outcome(ctx context.Context, step playbook.Step) tasks.Outcome {
 	if step.Skip != "" {
 		return tasks.Skipped(step.Skip)
@@ -175,7 +181,8 @@ func (h *hostRun) outcome(ctx context.Context, step playbook.Step) tasks.Outcome
 	out := step.Run.Run(tctx, h.env)
 	if out.Status == tasks.StatusFailed && errors.Is(tctx.Err(), context.DeadlineExceeded) &&
 		ctx.Err() == nil {
-		out.Message = fmt.Sprintf("timed out after %s: %s", timeout, out.Message)
+		inner := strings.TrimSuffix(out.Message, deadlineSuffix)
+		out.Message = fmt.Sprintf("timed out after %s: %s", timeout, inner)
 	}
 	return out
 }

@@ -45,6 +45,14 @@ func (failTask) Run(ctx context.Context, env *tasks.Env) tasks.Outcome {
 	return tasks.Failed(errors.New("boom"))
 }
 
+// hangTask waits for its deadline and fails as a remote command cut short does.
+type hangTask struct{}
+
+func (hangTask) Run(ctx context.Context, env *tasks.Env) tasks.Outcome {
+	<-ctx.Done()
+	return tasks.Failed(fmt.Errorf("run `sleep 60`: %w (%w)", ctx.Err(), transport.ErrTimeout))
+}
+
 func init() {
 	tasks.Register(&tasks.Kind{
 		Name: "test_write",
@@ -58,6 +66,8 @@ func init() {
 	})
 	tasks.Register(&tasks.Kind{Name: "test_fail",
 		New: func(tasks.Args) (tasks.Task, error) { return failTask{}, nil }})
+	tasks.Register(&tasks.Kind{Name: "test_hang",
+		New: func(tasks.Args) (tasks.Task, error) { return hangTask{}, nil }})
 	tasks.Register(&tasks.Kind{Name: "test_check_fail", ReadOnly: true,
 		New: func(tasks.Args) (tasks.Task, error) { return failTask{}, nil }})
 }
@@ -221,5 +231,20 @@ func TestRunCheckModeWritesNothing(t *testing.T) {
 	}
 	if len(h.Writes) != 0 {
 		t.Errorf("check mode wrote %v, want nothing", h.Writes)
+	}
+}
+
+func TestRunTimeoutMessageSaysItOnce(t *testing.T) {
+	f := fleet{"h1": tasktest.NewHost()}
+	res, _ := runPlaybook(t, `name: t
+tasks:
+  - name: hang
+    test_hang: {}
+    timeout: 50ms
+`, f, "h1")
+
+	got := res[0].Tasks[0].Message
+	if want := "timed out after 50ms: run `sleep 60`"; got != want {
+		t.Errorf("message = %q, want %q", got, want)
 	}
 }
