@@ -53,9 +53,15 @@ type unitProperties struct {
 	envFiles  []envFile
 	env       map[string]string // Environment=
 	loadState string            // "loaded", or "not-found" for a unit systemd does not have
-	// envText maps the path of each environment file that the state read copied to its
-	// text, or to nil for a missing file. Other files are read with Host.ReadFile.
-	envText map[string]*string
+	// envCopies holds what the state read found of the environment files, by path.
+	// Files that it did not copy are read with Host.ReadFile.
+	envCopies map[string]envCopy
+}
+
+// envCopy is the state read's finding about one environment file.
+type envCopy struct {
+	kind string // "regular" for a copied file, "missing", or "other" for a non-regular file
+	text string // the text of a regular file
 }
 
 type envFile struct {
@@ -105,7 +111,7 @@ func expandUnitArgv(ctx context.Context, h Host, unit unitProperties) ([]string,
 	}
 	env := unit.env
 	for _, f := range unit.envFiles {
-		if err := readEnvFile(ctx, h, f, unit.envText, env); err != nil {
+		if err := readEnvFile(ctx, h, f, unit.envCopies, env); err != nil {
 			return nil, err
 		}
 	}
@@ -133,17 +139,19 @@ func isEnvName(s string) bool {
 }
 
 // readEnvFile adds the assignments of an environment file, such as /etc/default/docker,
-// to env. It uses the copy in copied when there is one.
-func readEnvFile(ctx context.Context, h Host, f envFile, copied map[string]*string,
+// to env. It uses the copy in copies when there is one. Like systemd, it skips an
+// optional file that is missing or not a regular file.
+func readEnvFile(ctx context.Context, h Host, f envFile, copies map[string]envCopy,
 	env map[string]string) error {
-	text, err := envFileText(ctx, h, f.path, copied)
-	if errors.Is(err, fs.ErrNotExist) && f.optional {
+	text, err := envFileText(ctx, h, f.path, copies)
+	if f.optional && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotRegular)) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read environment file %s: %w", f.path, err)
 	}
 	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(nil, maxEnvLine)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || line[0] == '#' || line[0] == ';' {
@@ -154,18 +162,32 @@ func readEnvFile(ctx context.Context, h Host, f envFile, copied map[string]*stri
 			env[strings.TrimSpace(k)] = unquote(strings.TrimSpace(v))
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read environment file %s: %w: shorten its lines, as systemd "+
+			"reads none over %d bytes", f.path, err, maxEnvLine)
+	}
 	return nil
 }
 
-// envFileText returns the text of the environment file at path, from copied or else
+// maxEnvLine is the longest line of an environment file that systemd reads: its
+// LONG_LINE_MAX.
+const maxEnvLine = 1 << 20
+
+// errNotRegular is returned for an environment file that is not a regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// envFileText returns the text of the environment file at path, from copies or else
 // from the host.
-func envFileText(ctx context.Context, h Host, path string, copied map[string]*string) (
+func envFileText(ctx context.Context, h Host, path string, copies map[string]envCopy) (
 	string, error) {
-	if text, ok := copied[path]; ok {
-		if text == nil {
-			return "", fs.ErrNotExist
-		}
-		return *text, nil
+	switch c, ok := copies[path]; {
+	case !ok:
+	case c.kind == "missing":
+		return "", fs.ErrNotExist
+	case c.kind == "other":
+		return "", errNotRegular
+	default:
+		return c.text, nil
 	}
 	file, err := h.ReadFile(ctx, path)
 	if err != nil {

@@ -35,7 +35,7 @@ print_daemon_start() {
 // max_inline bytes, and the environment files that ExecStart needs. It expects the
 // variables unit, file, mounts and max_inline. The sections are separated by
 // sectionMarker, and the last one is read by parseRemoteReport.
-const daemonStateScriptBody = daemonStartScript + `
+const daemonStateScriptBody = daemonStartScript + copyTextScript + `
 props=$(systemctl show -p ExecStart -p EnvironmentFiles -p Environment -p LoadState \
 	-p MainPID -- "$unit" 2>/dev/null)
 printf '%s\n' "$props"
@@ -137,24 +137,64 @@ if [ -n "$link" ]; then
 	printf '%s\n' "$link"
 fi
 
-# The environment files that ExecStart takes variables from, each line after a "|" so
-# that no line of theirs reads as a section marker. The read builtin copies them, so no
-# process starts for them.
+# The environment files that ExecStart takes variables from. systemd skips a missing one
+# marked optional, and so does any other file that is not regular.
 if [ -n "$env_vars" ]; then
 	while IFS= read -r f; do
 		if [ -z "$f" ]; then
 			continue
 		elif [ -f "$f" ] && [ -r "$f" ]; then
-			echo "--- fleetharden ` + envFileSection + `$f"
-			while IFS= read -r l || [ -n "$l" ]; do printf '|%s\n' "$l"; done <"$f"
-		elif [ ! -e "$f" ] && [ ! -L "$f" ]; then
+			copy_text "` + envFileSection + `$f" "$f"
+		elif [ ! -e "$f" ]; then
 			echo "--- fleetharden ` + envFileMissingSection + `$f"
+		elif [ ! -f "$f" ]; then
+			echo "--- fleetharden ` + envFileOtherSection + `$f"
 		fi
 	done <<FILES
 $env_files
 FILES
 fi
 `
+
+// copyTextScript defines copy_text, which prints the file $2 as the report section $1:
+// each line behind a "|", so that none reads as a section marker, and then the line
+// "end". It stops before "end" when the file is over copyTextLimit bytes, which leaves
+// the file to a read of its own. The read builtin copies the lines, so no process starts
+// for them, but it reads a byte at a time.
+const copyTextScript = `
+copy_text() {
+	echo "--- fleetharden $1"
+	copied=0
+	while IFS= read -r l || [ -n "$l" ]; do
+		copied=$((copied + ${#l} + 1))
+		[ "$copied" -le 262144 ] || return 0
+		printf '|%s\n' "$l"
+	done <"$2" || return 0
+	echo end
+}
+`
+
+// copyTextLimit is the largest file that copy_text copies, in bytes, as its script
+// spells it out.
+const copyTextLimit = 256 << 10
+
+// copiedText returns the text of a report section that copy_text printed, and whether
+// copy_text copied the whole file.
+func copiedText(body string) (string, bool) {
+	lines := strings.Split(body, "\n")
+	if len(lines) == 0 || lines[len(lines)-1] != "end" {
+		return "", false
+	}
+	var text strings.Builder
+	for _, line := range lines[:len(lines)-1] {
+		rest, ok := strings.CutPrefix(line, "|")
+		if !ok {
+			return "", false
+		}
+		text.WriteString(rest + "\n")
+	}
+	return text.String(), true
+}
 
 // maxInlineFile is the largest file that the daemon state script returns itself. A
 // larger one is read over SFTP.
@@ -185,17 +225,14 @@ func (q daemonStateQuery) script() string {
 // database, followed by its path.
 const accountSectionPrefix = "account "
 
-// accountsSection returns, when add is set, a script part that prints each local account
-// database that exists as a report section. The shell's read builtin copies the lines, so
-// no process starts for them.
+// accountsSection returns, when add is set, a script part that copies each local account
+// database that exists with copy_text.
 func accountsSection(add bool) string {
 	if !add {
 		return ""
 	}
 	return "for f in " + Quote(groupFile) + " " + Quote(passwdFile) + "; do\n" +
-		"\t[ -f \"$f\" ] || continue\n" +
-		"\techo \"" + reportSectionMarker + accountSectionPrefix + "$f\"\n" +
-		"\twhile IFS= read -r l || [ -n \"$l\" ]; do printf '%s\\n' \"$l\"; done <\"$f\"\n" +
+		"\t[ -f \"$f\" ] && copy_text \"" + accountSectionPrefix + "$f\" \"$f\"\n" +
 		"done\n"
 }
 
@@ -209,9 +246,9 @@ type daemonState struct {
 	// dockerSection is the output of the docker info read run with this one, or "".
 	dockerSection string
 	runningArgv   []string // the running dockerd's argv, or nil
-	// accountFiles maps the path of each account database that the read printed to its
-	// text.
-	accountFiles map[string]string
+	// accountFiles maps the path of each account database that exists to its text, or to
+	// nil when the read did not copy all of it.
+	accountFiles map[string]*string
 	execMissing  string // the program of the unit's ExecStart when it does not exist
 	dockerd      string // path of the dockerd binary, or "" when none was found
 	running      bool   // a dockerd process runs
@@ -244,8 +281,16 @@ func readDaemonState(ctx context.Context, env *Env, unit, file string) (*daemonS
 			return nil, err
 		}
 		if accounts {
+			// A database that was not copied whole is read on its own, and a missing one
+			// reads as empty.
 			for _, path := range []string{groupFile, passwdFile} {
-				env.Memo.store(accountFileKey(path), state.accountFiles[path])
+				text, exists := state.accountFiles[path]
+				switch {
+				case !exists:
+					env.Memo.store(accountFileKey(path), "")
+				case text != nil:
+					env.Memo.store(accountFileKey(path), *text)
+				}
 			}
 		}
 		// A failed Docker read is left to the task that needs it, whose own read reports
@@ -279,6 +324,11 @@ func readDaemonStateOf(ctx context.Context, h Host, q daemonStateQuery) (*daemon
 		return nil, fmt.Errorf("%s: exit status %d: %s", op, res.ExitCode,
 			outputTail(res.Stderr, 3))
 	}
+	if res.Truncated {
+		return nil, fmt.Errorf("%s: the report was cut at its size limit, so it cannot be "+
+			"trusted: check the size of %s and of the files that docker.service names", op,
+			q.file)
+	}
 	sections := strings.SplitN(string(res.Stdout), sectionMarker+"\n", 3)
 	for len(sections) < 3 {
 		sections = append(sections, "")
@@ -286,7 +336,7 @@ func readDaemonStateOf(ctx context.Context, h Host, q daemonStateQuery) (*daemon
 
 	report := parseRemoteReport([]byte(sections[2]))
 	unitProps := parseUnitProperties(sections[0])
-	unitProps.envText = envFilesOf(report)
+	unitProps.envCopies = envFilesOf(report)
 	cl, err := daemonCommandLineOf(ctx, h, q.unit, unitProps, sections[1])
 	if err != nil {
 		return nil, err
@@ -300,34 +350,28 @@ func readDaemonStateOf(ctx context.Context, h Host, q daemonStateQuery) (*daemon
 	return state, nil
 }
 
-// Prefixes of the report sections of daemonStateScriptBody that contain an environment
-// file, or mark it as missing. The file's path follows the prefix.
+// Prefixes of the report sections of daemonStateScriptBody about an environment file:
+// its copy, or a mark that it is missing or not a regular file. The path follows.
 const (
 	envFileSection        = "envfile "
 	envFileMissingSection = "envfile-missing "
+	envFileOtherSection   = "envfile-other "
 )
 
-// envFilesOf returns the environment files that the state script copied, by path, with
-// the "|" before each line removed. A file that does not exist maps to nil.
-func envFilesOf(report remoteReport) map[string]*string {
-	files := map[string]*string{}
+// envFilesOf returns what the state script found of each environment file, by path.
+// Files that it did not copy whole are left out.
+func envFilesOf(report remoteReport) map[string]envCopy {
+	files := map[string]envCopy{}
 	for name, body := range report.sections {
 		if path, ok := strings.CutPrefix(name, envFileMissingSection); ok {
-			files[path] = nil
-			continue
-		}
-		path, ok := strings.CutPrefix(name, envFileSection)
-		if !ok {
-			continue
-		}
-		var text strings.Builder
-		for line := range strings.SplitSeq(body, "\n") {
-			if rest, ok := strings.CutPrefix(line, "|"); ok {
-				text.WriteString(rest + "\n")
+			files[path] = envCopy{kind: "missing"}
+		} else if path, ok := strings.CutPrefix(name, envFileOtherSection); ok {
+			files[path] = envCopy{kind: "other"}
+		} else if path, ok := strings.CutPrefix(name, envFileSection); ok {
+			if text, whole := copiedText(body); whole {
+				files[path] = envCopy{kind: "regular", text: text}
 			}
 		}
-		copied := text.String()
-		files[path] = &copied
 	}
 	return files
 }
@@ -350,10 +394,13 @@ func parseDaemonState(report remoteReport) *daemonState {
 	state.started, _ = parseDaemonStart(f)
 	state.file.modified, _ = parseStatTime(f["file_modified"])
 	state.dockerSection = report.sections["docker_state"]
-	state.accountFiles = map[string]string{}
-	for name, text := range report.sections {
+	state.accountFiles = map[string]*string{}
+	for name, body := range report.sections {
 		if path, ok := strings.CutPrefix(name, accountSectionPrefix); ok {
-			state.accountFiles[path] = text + "\n"
+			state.accountFiles[path] = nil
+			if text, whole := copiedText(body); whole {
+				state.accountFiles[path] = &text
+			}
 		}
 	}
 	if state.file.kind == "regular" {

@@ -328,3 +328,20 @@ func TestVerifyContainersStaleDaemonNNP(t *testing.T) {
 		})
 	}
 }
+
+func TestDaemonConfigTruncatedStateFails(t *testing.T) {
+	h := tasktest.NewHost()
+	h.Handle(stateCommand, func(string, []byte) transport.Result {
+		out := debianUnit + "--fleetharden-section--\nfile=missing\ndir=/etc/docker\n"
+		return transport.Result{Stdout: []byte(out), Truncated: true}
+	})
+
+	out, _ := runTask(newDaemonConfig(t, nnpSettings), h, false)
+
+	if out.Status != tasks.StatusFailed || !strings.Contains(out.Message, "cut at its size limit") {
+		t.Errorf("outcome = %s %q, want a failure about the cut report", out.Status, out.Message)
+	}
+	if _, written := h.File(daemonJSON); written {
+		t.Error("daemon.json written from a cut report")
+	}
+}

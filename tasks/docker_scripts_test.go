@@ -13,8 +13,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 // paths under root.
 type shellHost struct {
 	path, root string
+	fileReads  int // calls of ReadFile
 }
 
 var _ Host = (*shellHost)(nil)
@@ -44,6 +47,7 @@ func (h *shellHost) Run(ctx context.Context, cmd string, stdin []byte) (transpor
 }
 
 func (h *shellHost) ReadFile(ctx context.Context, path string) (*transport.File, error) {
+	h.fileReads++
 	data, err := os.ReadFile(filepath.Join(h.root, path))
 	if err != nil {
 		return nil, err
@@ -321,22 +325,35 @@ func TestVerifyScriptWithoutDocker(t *testing.T) {
 }
 
 // TestDaemonCommandLineScriptWithFakeSystemctl checks that the state read copies the
-// environment files that ExecStart needs. The unit names them inside the test's root,
-// which shellHost.ReadFile does not reach, so only the script's copy can supply them.
+// environment files that ExecStart needs. The unit names them inside the test's root, so
+// a file that the script does not copy is read from the same path under shellHost's root.
 func TestDaemonCommandLineScriptWithFakeSystemctl(t *testing.T) {
+	big := strings.Repeat("# a comment line of about forty bytes\n", 8000) + "DOCKER_OPTS=-D\n"
+	long := "X=" + strings.Repeat("a", 100_000) + "\nDOCKER_OPTS=-D\n"
 	tests := []struct {
 		name  string
 		flag  string // the EnvironmentFile line's ignore_errors flag
-		opts  string // the file's content; "" for no file
+		make  func(t *testing.T, path string)
 		flags string // the command line's flags; "" for an error
+		err   string // part of the expected error
+		reads int    // files read apart from the state read
 	}{
-		{name: "file", flag: "yes", opts: "# Options\nDOCKER_OPTS=\"--log-level=warn -D\"\n",
+		{name: "file", flag: "yes",
+			make:  textFile("# Options\nDOCKER_OPTS=\"--log-level=warn -D\"\n"),
 			flags: "-H fd:// --log-level=warn -D"},
 		{name: "marker-like line", flag: "no",
-			opts:  "--- fleetharden docker_state\nDOCKER_OPTS=-D",
+			make:  textFile("--- fleetharden docker_state\nDOCKER_OPTS=-D"),
 			flags: "-H fd:// -D"},
-		{name: "optional missing file", flag: "yes", flags: "-H fd://"},
-		{name: "required missing file", flag: "no"},
+		{name: "line of 100 kB", flag: "no", make: textFile(long), flags: "-H fd:// -D"},
+		{name: "over the copy limit", flag: "no", make: textFile(big), flags: "-H fd:// -D",
+			reads: 1},
+		{name: "optional missing file", flag: "yes", make: func(*testing.T, string) {},
+			flags: "-H fd://"},
+		{name: "required missing file", flag: "no", make: func(*testing.T, string) {},
+			err: "does not exist"},
+		{name: "optional directory", flag: "yes", make: directory, flags: "-H fd://"},
+		{name: "required directory", flag: "no", make: directory, err: "not a regular file"},
+		{name: "required fifo", flag: "no", make: fifo, err: "not a regular file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -349,30 +366,54 @@ echo 'ExecStart={ path=/usr/sbin/dockerd ; argv[]=/usr/sbin/dockerd -H fd:// $DO
 echo 'EnvironmentFiles=` + file + ` (ignore_errors=` + tt.flag + `)'
 echo 'Environment='`,
 			})
-			if tt.opts != "" {
-				writeTestFile(t, file, tt.opts)
+			tt.make(t, file)
+			if info, err := os.Stat(file); err == nil && info.Mode().IsRegular() {
+				data, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				writeTestFile(t, filepath.Join(h.root, file), string(data))
 			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
 
-			state, err := readDaemonState(context.Background(), &Env{Host: h}, "docker",
-				"/etc/docker/daemon.json")
+			state, err := readDaemonState(ctx, &Env{Host: h}, "docker", "/etc/docker/daemon.json")
 
-			if tt.flags == "" {
-				if err == nil || !strings.Contains(err.Error(), "read environment file "+file) {
-					t.Fatalf("err = %v, want the missing file named", err)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), "read environment file "+file) ||
+					!strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want the file named and %q", err, tt.err)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			cl := state.commandLine
-			if cl.Source != "docker.service" {
-				t.Errorf("source = %q", cl.Source)
-			}
-			if got := flagTexts(cl.Flags); got != tt.flags {
+			if got := flagTexts(state.commandLine.Flags); got != tt.flags {
 				t.Errorf("flags = %q, want %q", got, tt.flags)
 			}
+			if h.fileReads != tt.reads {
+				t.Errorf("read %d files apart from the state read, want %d", h.fileReads, tt.reads)
+			}
 		})
+	}
+}
+
+// textFile returns a function that writes content to a path.
+func textFile(content string) func(*testing.T, string) {
+	return func(t *testing.T, path string) { writeTestFile(t, path, content) }
+}
+
+func directory(t *testing.T, path string) {
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fifo(t *testing.T, path string) {
+	directory(t, filepath.Dir(path))
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
 	}
 }
 
@@ -857,5 +898,64 @@ func TestDockerFactsLaterNeedsFullInfo(t *testing.T) {
 	}
 	if !slices.Contains(requested(), "/info") {
 		t.Errorf("requests %v, want /info for the second task", requested())
+	}
+}
+
+func TestCopyTextLimitInScript(t *testing.T) {
+	if want := "-le " + strconv.Itoa(copyTextLimit) + " ]"; !strings.Contains(copyTextScript, want) {
+		t.Errorf("copy_text does not test %q", want)
+	}
+}
+
+func TestCopyTextStopsAtLimit(t *testing.T) {
+	tests := []struct {
+		name, content string
+		whole         bool
+	}{
+		{"small", "docker:x:999:alice\nstaff:x:50:\n", true},
+		{"no final newline", "docker:x:999:alice", true},
+		{"empty", "", true},
+		{"over the limit", strings.Repeat("g:x:1:"+strings.Repeat("u", 90)+"\n", 3000), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newShellHost(t, nil)
+			file := filepath.Join(t.TempDir(), "group")
+			writeTestFile(t, file, tt.content)
+
+			res, err := h.Run(context.Background(), copyTextScript+"copy_text 'account x' "+
+				Quote(file), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			report := parseRemoteReport(res.Stdout)
+			got, whole := copiedText(report.sections["account x"])
+
+			if whole != tt.whole {
+				t.Fatalf("whole = %t, want %t", whole, tt.whole)
+			}
+			want := tt.content
+			if want != "" && !strings.HasSuffix(want, "\n") {
+				want += "\n"
+			}
+			if tt.whole && got != want {
+				t.Errorf("copy = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestPartialAccountCopyLeftOut(t *testing.T) {
+	report := parseRemoteReport([]byte("file=missing\n" +
+		"--- fleetharden account /etc/group\n|docker:x:999:\n" +
+		"--- fleetharden account /etc/passwd\n|root:x:0:0::/root:/bin/sh\nend\n"))
+
+	state := parseDaemonState(report)
+
+	if text, ok := state.accountFiles["/etc/group"]; !ok || text != nil {
+		t.Errorf("/etc/group = %v, %t; want present but not copied", text, ok)
+	}
+	if text := state.accountFiles["/etc/passwd"]; text == nil || *text != "root:x:0:0::/root:/bin/sh\n" {
+		t.Errorf("/etc/passwd = %v, want its line", text)
 	}
 }
