@@ -97,8 +97,8 @@ elif [ -f "$file" ]; then
 	# The content and metadata come from one open file, so that both describe the same
 	# version of it, and only up to max_inline bytes.
 	{
-		meta=$(stat -L -c '%a %u %g %s %y' /dev/fd/3) && set -- $meta &&
-			echo "file_modified=$5 $6 $7" &&
+		meta=$(stat -L -c '%a %u %g %s %z' /dev/fd/3) && set -- $meta &&
+			echo "file_changed=$5 $6 $7" &&
 			[ "$4" -le "$max_inline" ] &&
 			data=$(base64 -w 0 <&3) &&
 			echo "file_meta=$1 $2 $3 $4" && echo "file_data=$data"
@@ -260,7 +260,7 @@ type daemonState struct {
 type fileState struct {
 	kind       string // "missing", "regular", "symlink", "directory" or "other"
 	linkTarget string // for a symbolic link
-	modified   time.Time
+	changed    time.Time // the last status change (ctime), which writes and renames set
 	content    *transport.File // the file as the script read it, or nil
 	dir        string          // the nearest existing directory above the file
 	readOnly   bool            // dir is on a read-only mount
@@ -392,7 +392,7 @@ func parseDaemonState(report remoteReport) *daemonState {
 		},
 	}
 	state.started, _ = parseDaemonStart(f)
-	state.file.modified, _ = parseStatTime(f["file_modified"])
+	state.file.changed, _ = parseStatTime(f["file_changed"])
 	state.dockerSection = report.sections["docker_state"]
 	state.accountFiles = map[string]*string{}
 	for name, body := range report.sections {
@@ -472,7 +472,7 @@ func parseDaemonStart(fields map[string]string) (time.Time, bool) {
 	return boot.Add(seconds(ticks / perSecond)), true
 }
 
-// parseStatTime parses a time as stat's %y prints it, "2006-01-02 15:04:05.999999999
+// parseStatTime parses a time as stat's %y and %z print it, "2006-01-02 15:04:05.999999999
 // -0700", with or without the fraction.
 func parseStatTime(s string) (time.Time, bool) {
 	t, err := time.Parse("2006-01-02 15:04:05.999999999 -0700", strings.TrimSpace(s))
@@ -543,8 +543,9 @@ func (s *daemonState) checkWritable(path string) error {
 }
 
 // restartReason returns why the daemon must be restarted to run with the file as it is,
-// or "". The file changed after the daemon started when its modification time is later
-// than the daemon's start time. When either time is unknown, the file counts as
+// or "". The file changed after the daemon started when its status change time (ctime)
+// is later than the daemon's start time. Unlike the modification time, touch and cp -p
+// cannot set it back. When either time is unknown, the file counts as
 // unchanged. A daemon whose systemd unit is loaded but not running needs a start, so that
 // the run leaves Docker running.
 func (s *daemonState) restartReason() string {
@@ -555,9 +556,9 @@ func (s *daemonState) restartReason() string {
 		// Without a systemd unit, as on a host that only has the binary, a stopped daemon
 		// reads the file as it is when it starts.
 		return ""
-	case s.started.IsZero() || s.file.modified.IsZero():
+	case s.started.IsZero() || s.file.changed.IsZero():
 		return ""
-	case s.file.modified.After(s.started):
+	case s.file.changed.After(s.started):
 		return "the running daemon started before the file changed"
 	}
 	return ""

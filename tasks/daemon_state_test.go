@@ -15,11 +15,11 @@ import (
 // Its ticks are in the kernel's fixed 100 a second.
 const staleDaemon = "dockerd=/usr/sbin/dockerd\ndockerd_running=yes\n" +
 	"dockerd_start_ticks=1000\nuptime=100.00\nnow=5000.000000000\n" +
-	"file_modified=1970-01-01 01:22:30.25 +0000\ndir=/etc/docker\n"
+	"file_changed=1970-01-01 01:22:30.25 +0000\ndir=/etc/docker\n"
 
 // stoppedDaemon is the report of a host with dockerd installed but not running.
 const stoppedDaemon = "dockerd=/usr/sbin/dockerd\n" +
-	"file_modified=1970-01-01 01:22:30.25 +0000\ndir=/etc/docker\n"
+	"file_changed=1970-01-01 01:22:30.25 +0000\ndir=/etc/docker\n"
 
 // nnpSettings are the settings of the tests below, and nnpFile a file that holds them.
 var nnpSettings = settingsArgs(map[string]any{"no-new-privileges": true})
@@ -43,7 +43,7 @@ func TestDaemonConfigRestartNeeded(t *testing.T) {
 		{"daemon stopped", stoppedDaemon, false, tasks.StatusOK, "already set"},
 		{"daemon started after the change", runningDaemon, false, tasks.StatusOK, "already set"},
 		{"start time unknown", "dockerd=/usr/sbin/dockerd\ndockerd_running=yes\n" +
-			"file_modified=1970-01-01 01:22:30.25 +0000\n", false, tasks.StatusOK, "already set"},
+			"file_changed=1970-01-01 01:22:30.25 +0000\n", false, tasks.StatusOK, "already set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,10 +303,10 @@ func TestVerifyContainersStaleDaemonNNP(t *testing.T) {
 		status  tasks.Status
 		message string
 	}{
-		{"daemon started after the change", "file_mtime=1000.5\n" +
+		{"daemon started after the change", "file_changed=1970-01-01 00:16:40.5 +0000\n" +
 			"dockerd_start_ticks=1000\nclock_ticks=100\nuptime=100.00\nnow=5000.0\n",
 			tasks.StatusOK, "2 containers checked, all passed"},
-		{"daemon started before the change", "file_mtime=4950.25\n" +
+		{"daemon started before the change", "file_changed=1970-01-01 01:22:30.25 +0000\n" +
 			"dockerd_start_ticks=1000\nclock_ticks=100\nuptime=100.00\nnow=5000.0\n",
 			tasks.StatusFailed, "(no no-new-privileges because dockerd started before daemon.json set it)"},
 	}

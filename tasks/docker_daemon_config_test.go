@@ -65,7 +65,7 @@ const stateCommand = "set -f\nunit="
 // the epoch, after daemon.json last changed at 1000.5 s.
 const runningDaemon = "dockerd=/usr/sbin/dockerd\ndockerd_running=yes\n" +
 	"dockerd_start_ticks=1000\nclock_ticks=100\nuptime=100.00\nnow=5000.000000000\n" +
-	"file_modified=1970-01-01 00:16:40.5 +0000\ndir=/etc/docker\n"
+	"file_changed=1970-01-01 00:16:40.5 +0000\ndir=/etc/docker\n"
 
 // daemonHost returns a fake host with unit, whose output ends with the first section
 // marker, a running dockerd and, unless existing is "", a daemon.json holding existing.

@@ -467,9 +467,20 @@ echo MainPID=%d`, sleeper.Process.Pid),
 		t.Errorf("started = %s, want between %s and %s", s.started, early, late)
 	}
 	info, _ := os.Stat(regular)
-	if s.file.kind != "regular" || !s.file.modified.Equal(info.ModTime()) {
-		t.Errorf("file %s modified %s, want regular modified %s", s.file.kind,
-			s.file.modified, info.ModTime())
+	st := info.Sys().(*syscall.Stat_t)
+	ctime := time.Unix(st.Ctim.Sec, st.Ctim.Nsec)
+	if s.file.kind != "regular" || !s.file.changed.Equal(ctime) {
+		t.Errorf("file %s changed %s, want regular changed %s", s.file.kind,
+			s.file.changed, ctime)
+	}
+	// A file put back with an old modification time still counts as changed.
+	past := before.Add(-24 * time.Hour)
+	if err := os.Chtimes(regular, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if s := read(regular); !s.file.changed.After(s.started) || s.restartReason() == "" {
+		t.Errorf("file changed %s, daemon started %s: want the change after the start",
+			s.file.changed, s.started)
 	}
 	if s.file.dir != filepath.Dir(regular) || !s.file.readOnly {
 		t.Errorf("dir %q read-only %t, want %q read-only", s.file.dir, s.file.readOnly,

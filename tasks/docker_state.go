@@ -131,7 +131,7 @@ fi
 `
 
 // dockerStateScript prints docker info as JSON, the daemon.json named by the variable
-// daemon_json, dockerd's argv, and the report fields of daemon.json's modification time
+// daemon_json, dockerd's argv, and the report fields of daemon.json's status change time
 // and of dockerd's start, separated by section markers. It fails as dockerInfoScript
 // does.
 const dockerStateScript = dockerInfoScript + daemonStartScript + `
@@ -140,7 +140,7 @@ cat "$daemon_json" 2>/dev/null
 echo ` + sectionMarker + `
 for p in $(pidof dockerd 2>/dev/null); do tr '\0' '\n' </proc/$p/cmdline; break; done
 echo ` + sectionMarker + `
-[ -f "$daemon_json" ] && echo "file_mtime=$(date -r "$daemon_json" +%s.%N 2>/dev/null)"
+[ -f "$daemon_json" ] && echo "file_changed=$(stat -L -c %z "$daemon_json" 2>/dev/null)"
 for p in $(pidof dockerd 2>/dev/null); do print_daemon_start "$p"; break; done
 exit 0
 `
@@ -277,8 +277,8 @@ func dockerStateFrom(state *daemonState, file string) (*dockerState, error) {
 	case state.file.kind != "missing":
 		return nil, nil
 	}
-	fileCurrent := state.started.IsZero() || state.file.modified.IsZero() ||
-		!state.file.modified.After(state.started)
+	fileCurrent := state.started.IsZero() || state.file.changed.IsZero() ||
+		!state.file.changed.After(state.started)
 
 	return newDockerState(body, daemonJSON, state.runningArgv, fileCurrent)
 }

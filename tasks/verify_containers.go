@@ -117,8 +117,8 @@ func (t *verifyContainersTask) Run(ctx context.Context, env *Env) Outcome {
 // last changed, so that it runs with the file as it is now. Unknown times count as yes.
 func daemonUsesCurrentFile(fields map[string]string) bool {
 	started, ok := parseDaemonStart(fields)
-	modified, known := parseEpoch(fields["file_mtime"])
-	return !ok || !known || !modified.After(started)
+	changed, known := parseStatTime(fields["file_changed"])
+	return !ok || !known || !changed.After(started)
 }
 
 // daemonDefaultNNP reports whether dockerd gives every new container no-new-privileges,
