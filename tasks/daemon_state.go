@@ -258,9 +258,9 @@ type daemonState struct {
 
 // fileState describes the file that a task would write, and where.
 type fileState struct {
-	kind       string // "missing", "regular", "symlink", "directory" or "other"
-	linkTarget string // for a symbolic link
-	changed    time.Time // the last status change (ctime), which writes and renames set
+	kind       string          // "missing", "regular", "symlink", "directory" or "other"
+	linkTarget string          // for a symbolic link
+	changed    time.Time       // the last status change (ctime), which writes and renames set
 	content    *transport.File // the file as the script read it, or nil
 	dir        string          // the nearest existing directory above the file
 	readOnly   bool            // dir is on a read-only mount
