@@ -881,10 +881,24 @@ func TestServerVersion(t *testing.T) {
 func TestDockerStateOtherServerReadsInfo(t *testing.T) {
 	fields := map[string]string{"server": "Libpod/4.3.1 (linux)", "seccomp_filter": "yes"}
 
-	err := (&dockerState{}).setIdle(fields, nil, nil)
+	err := (&dockerState{}).setIdle(fields, nil, nil, true)
 
 	if !errors.Is(err, errIdleUncertain) {
 		t.Errorf("setIdle = %v, want errIdleUncertain so that docker info is read", err)
+	}
+}
+
+func TestDockerStateIdleStaleFileReadsInfo(t *testing.T) {
+	fields := map[string]string{"server": "Docker/24.0.7 (linux)", "seccomp_filter": "yes"}
+
+	current := (&dockerState{}).setIdle(fields, []byte(`{}`), nil, true)
+	stale := (&dockerState{}).setIdle(fields, []byte(`{}`), nil, false)
+
+	if current != nil {
+		t.Errorf("setIdle with a current file = %v, want nil", current)
+	}
+	if !errors.Is(stale, errIdleUncertain) {
+		t.Errorf("setIdle with a file newer than the daemon = %v, want errIdleUncertain", stale)
 	}
 }
 

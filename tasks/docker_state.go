@@ -426,7 +426,8 @@ func newDockerState(infoJSON string, daemonJSON []byte, argv []string, fileCurre
 	*dockerState, error) {
 	s := &dockerState{}
 	if report, idle := strings.CutPrefix(strings.TrimSpace(infoJSON), idleDaemonMark); idle {
-		if err := s.setIdle(parseRemoteReport([]byte(report)).fields, daemonJSON, argv); err != nil {
+		fields := parseRemoteReport([]byte(report)).fields
+		if err := s.setIdle(fields, daemonJSON, argv, fileCurrent); err != nil {
 			return nil, err
 		}
 	} else if err := s.setInfo(infoJSON); err != nil {
@@ -460,14 +461,17 @@ func (s *dockerState) setInfo(infoJSON string) error {
 
 // setIdle sets s from the idleDaemonMark report fields of a daemon that runs no
 // container. Such a daemon confines new containers with its default seccomp profile when
-// the kernel has seccomp filters and neither its flags nor daemon.json name a profile.
+// the kernel has seccomp filters and neither its flags nor daemon.json name a profile, and
+// fileCurrent reports that it started after daemon.json last changed.
 // Otherwise, or when the Server header is not dockerd's, setIdle returns
 // errIdleUncertain, because only docker info shows the state.
-func (s *dockerState) setIdle(fields map[string]string, daemonJSON []byte, argv []string) error {
+func (s *dockerState) setIdle(fields map[string]string, daemonJSON []byte, argv []string,
+	fileCurrent bool) error {
 	// Another server behind the socket, such as Podman's, sends another Server header,
 	// and its docker info is read instead.
 	version, ok := serverVersion(fields["server"])
-	if !ok || fields["seccomp_filter"] != "yes" || seccompProfileSet(daemonJSON, argv) {
+	if !ok || fields["seccomp_filter"] != "yes" || seccompProfileSet(daemonJSON, argv) ||
+		!fileCurrent {
 		return errIdleUncertain
 	}
 	none := 0
