@@ -205,18 +205,39 @@ func TestGatherErrors(t *testing.T) {
 	}
 }
 
-// TestProbeScriptJSON runs the probe functions in the local sh on output that JSON must
-// escape, and checks that the object parses back to the same text.
+// TestProbeScriptJSON runs the probe functions in the local sh, with each awk that the
+// machine has, on output that JSON must escape, and checks that the object parses back
+// to the same text.
 func TestProbeScriptJSON(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("no sh")
 	}
+	awks := map[string]string{"mawk": "mawk", "gawk": "gawk", "busybox": "busybox awk"}
+	for name, awk := range awks {
+		t.Run(name, func(t *testing.T) {
+			if _, err := exec.LookPath(strings.Fields(awk)[0]); err != nil {
+				t.Skipf("no %s here", name)
+			}
+			bin := t.TempDir()
+			wrapper := "#!/bin/sh\nexec " + awk + " \"$@\"\n"
+			if err := os.WriteFile(filepath.Join(bin, "awk"), []byte(wrapper), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			checkProbeJSON(t, "PATH="+bin+":"+os.Getenv("PATH"))
+		})
+	}
+}
+
+// checkProbeJSON runs the probe functions with the environment variable env.
+func checkProbeJSON(t *testing.T, env string) {
 	script := probeFunctions + `printf '{"format":1,'
 probe docker_info sh -c 'printf "a\"b\\\\c\td\001e\r\nexit=2\n"
 	printf "warn\\\\ing exit=9\n" >&2; exit 3'
 probe containers true
 printf '"end":true}\n'`
-	out, err := exec.Command("sh", "-c", script).Output()
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Env = append(os.Environ(), env)
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("sh: %v", err)
 	}

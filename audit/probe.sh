@@ -10,9 +10,14 @@ json_string() {
 	tr -d '\000-\010\013\014\016-\037' | awk '
 		BEGIN { ORS = ""; print "\"" }
 		{
-			gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); gsub(/\r/, "\\r")
+			# A backslash in a replacement means one thing to gawk and another to mawk, so
+			# backslashes are doubled by splitting the line at them.
+			n = split($0, parts, /\\/)
+			line = parts[1]
+			for (i = 2; i <= n; i++) line = line "\\\\" parts[i]
+			gsub(/"/, "\\\"", line); gsub(/\t/, "\\t", line); gsub(/\r/, "\\r", line)
 			if (NR > 1) print "\\n"
-			print
+			print line
 		}
 		END { print "\"" }'
 }
