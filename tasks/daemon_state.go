@@ -161,6 +161,8 @@ fi
 // "end". It stops before "end" when the file is over copyTextLimit bytes, which leaves
 // the file to a read of its own. The read builtin copies the lines, so no process starts
 // for them, but it reads a byte at a time.
+// NOTE: the limit is tested after each line, so a file of one very long line is read
+// whole first, at about a second per megabyte.
 const copyTextScript = `
 copy_text() {
 	echo "--- fleetharden $1"
