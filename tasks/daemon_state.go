@@ -162,7 +162,7 @@ fi
 // the file to a read of its own. The read builtin copies the lines, so no process starts
 // for them, but it reads a byte at a time.
 // NOTE: the limit is tested after each line, so a file of one very long line is read
-// whole first, at about a second per megabyte.
+// whole first, at a few seconds per megabyte on a lab host.
 const copyTextScript = `
 copy_text() {
 	echo "--- fleetharden $1"
