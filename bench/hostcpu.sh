@@ -25,24 +25,8 @@ mapfile -t ids < <(docker ps -q --no-trunc --filter "name=^$name_prefix")
 ((${#ids[@]} > 0)) || die "no running containers named $name_prefix*"
 hosts=${#ids[@]}
 
-# cpu_ns prints the CPU time, in nanoseconds, that every lab container has used so far,
-# from cgroup v1's cpuacct or cgroup v2's cpu.stat.
-cpu_ns() {
-	local id total=0 v1 v2
-
-	for id in "${ids[@]}"; do
-		v1=/sys/fs/cgroup/cpuacct/docker/$id/cpuacct.usage
-		v2=/sys/fs/cgroup/system.slice/docker-$id.scope/cpu.stat
-		if [[ -r $v1 ]]; then
-			total=$((total + $(cat "$v1")))
-		elif [[ -r $v2 ]]; then
-			total=$((total + $(awk '$1 == "usage_usec" { print $2 * 1000 }' "$v2")))
-		else
-			die "no CPU accounting found for container $id"
-		fi
-	done
-	printf '%s\n' "$total"
-}
+# shellcheck source=bench/lib/labcpu.sh
+source "$repo_dir/bench/lib/labcpu.sh"
 
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
@@ -70,9 +54,9 @@ measure() {
 
 	"$@" || die "$label failed"
 	for ((rep = 0; rep < reps; rep++)); do
-		before=$(cpu_ns)
+		before=$(lab_cpu_ns)
 		"$@" || die "$label failed"
-		after=$(cpu_ns)
+		after=$(lab_cpu_ns)
 		samples+=($(((after - before) / 1000000 / hosts)))
 	done
 	printf '| %s | %s |\n' "$label" \
