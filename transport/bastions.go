@@ -194,10 +194,8 @@ func (b *Bastions) closeIdle(e *bastion) {
 }
 
 // broken reports whether e failed to open or lost its connection. The
-// caller holds the lock of the Bastions.
-// TODO(bastion): a jump host that drops its connections is seen lost only
-// once its watcher runs, so a Dial in that moment reuses the dead connection
-// and reports the target unreachable instead of opening a new one.
+// caller holds the lock of the Bastions. A connection is seen lost only once
+// its watcher runs, so dialTarget checks again after a failed Dial through it.
 func (e *bastion) broken() bool {
 	select {
 	case <-e.ready:

@@ -236,6 +236,29 @@ func (c *Client) failure(ctx context.Context, op string, err error) error {
 	}
 }
 
+// lostAfter reports whether the connection ended, at once or within lostGrace, after an
+// operation on it failed with err. A rejected channel shows the connection alive, so it
+// needs no wait.
+func (c *Client) lostAfter(ctx context.Context, err error) bool {
+	var rejected *ssh.OpenChannelError
+	if errors.As(err, &rejected) {
+		return false
+	}
+	timer := time.NewTimer(lostGrace)
+	defer timer.Stop()
+
+	select {
+	case <-c.lost:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-c.closing:
+		return false
+	case <-timer.C:
+		return false
+	}
+}
+
 // await runs fn and returns its result, or ctx.Err() as soon as ctx is
 // done. A result that arrives after ctx is done is passed to undo, which
 // releases it.

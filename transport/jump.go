@@ -191,6 +191,16 @@ func dialTarget(ctx context.Context, cfg *Config, addr string) (net.Conn, error)
 	}
 
 	conn, err := via.conn.DialContext(ctx, "tcp", addr)
+	if err != nil && via.lostAfter(ctx, err) {
+		// The shared connection ended before its watcher saw it, so this Dial took it
+		// from the set: open it again, once.
+		release()
+		via, release, err = bastions.acquire(ctx, cfg, cfg.Jumps)
+		if err != nil {
+			return nil, err
+		}
+		conn, err = via.conn.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		release()
 		last := cfg.Jumps[len(cfg.Jumps)-1]
