@@ -166,6 +166,16 @@ func (h *hostRun) runStep(ctx context.Context, step playbook.Step, handler bool)
 // starts with the timeout.
 var deadlineSuffix = fmt.Sprintf(": %v (%v)", context.DeadlineExceeded, transport.ErrTimeout)
 
+// retoldError is an error with the text of a task's message, for the host's failure,
+// that still unwraps to the error the task returned.
+type retoldError struct {
+	text string
+	err  error
+}
+
+func (e *retoldError) Error() string { return e.text }
+func (e *retoldError) Unwrap() error { return e.err }
+
 func (h *hostRun) outcome(ctx context.Context, step playbook.Step) tasks.Outcome {
 	if step.Skip != "" {
 		return tasks.Skipped(step.Skip)
@@ -183,6 +193,9 @@ func (h *hostRun) outcome(ctx context.Context, step playbook.Step) tasks.Outcome
 		ctx.Err() == nil {
 		inner := strings.TrimSuffix(out.Message, deadlineSuffix)
 		out.Message = fmt.Sprintf("timed out after %s: %s", timeout, inner)
+		if out.Err != nil {
+			out.Err = &retoldError{text: out.Message, err: out.Err}
+		}
 	}
 	return out
 }

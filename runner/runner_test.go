@@ -243,8 +243,11 @@ tasks:
     timeout: 50ms
 `, f, "h1")
 
-	got := res[0].Tasks[0].Message
-	if want := "timed out after 50ms: run `sleep 60`"; got != want {
-		t.Errorf("message = %q, want %q", got, want)
+	want := "timed out after 50ms: run `sleep 60`"
+	if got := res[0].Tasks[0].Message; got != want {
+		t.Errorf("task message = %q, want %q", got, want)
+	}
+	if got := res[0].Message; got != `task "hang": `+want {
+		t.Errorf("host message = %q, want the task's", got)
 	}
 }

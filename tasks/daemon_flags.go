@@ -162,16 +162,16 @@ func readEnvFile(ctx context.Context, h Host, f envFile, copies map[string]envCo
 			env[strings.TrimSpace(k)] = unquote(strings.TrimSpace(v))
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read environment file %s: %w: shorten its lines, as systemd "+
-			"reads none over %d bytes", f.path, err, maxEnvLine)
+	if sc.Err() != nil {
+		return fmt.Errorf("read environment file %s: a line is over %d MiB, which "+
+			"fleetharden does not read: shorten it", f.path, maxEnvLine>>20)
 	}
 	return nil
 }
 
-// maxEnvLine is the longest line of an environment file that systemd reads: its
-// LONG_LINE_MAX.
-const maxEnvLine = 1 << 20
+// maxEnvLine is the longest line of an environment file that readEnvFile parses. Files
+// themselves are read up to 16 MiB.
+const maxEnvLine = 16 << 20
 
 // errNotRegular is returned for an environment file that is not a regular file.
 var errNotRegular = errors.New("not a regular file")

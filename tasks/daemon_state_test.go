@@ -308,7 +308,7 @@ func TestVerifyContainersStaleDaemonNNP(t *testing.T) {
 			tasks.StatusOK, "2 containers checked, all passed"},
 		{"daemon started before the change", "file_changed=1970-01-01 01:22:30.25 +0000\n" +
 			"dockerd_start_ticks=1000\nclock_ticks=100\nuptime=100.00\nnow=5000.0\n",
-			tasks.StatusFailed, "(no no-new-privileges because dockerd started before daemon.json set it)"},
+			tasks.StatusFailed, "(no no-new-privileges unless dockerd applies it: daemon.json sets it, but dockerd started before the file last changed)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -330,6 +330,7 @@ func TestVerifyScriptWithoutDocker(t *testing.T) {
 func TestDaemonCommandLineScriptWithFakeSystemctl(t *testing.T) {
 	big := strings.Repeat("# a comment line of about forty bytes\n", 8000) + "DOCKER_OPTS=-D\n"
 	long := "X=" + strings.Repeat("a", 100_000) + "\nDOCKER_OPTS=-D\n"
+	huge := "X=" + strings.Repeat("a", 1_500_000) + "\nDOCKER_OPTS=-D\n"
 	tests := []struct {
 		name  string
 		flag  string // the EnvironmentFile line's ignore_errors flag
@@ -345,6 +346,8 @@ func TestDaemonCommandLineScriptWithFakeSystemctl(t *testing.T) {
 			make:  textFile("--- fleetharden docker_state\nDOCKER_OPTS=-D"),
 			flags: "-H fd:// -D"},
 		{name: "line of 100 kB", flag: "no", make: textFile(long), flags: "-H fd:// -D"},
+		{name: "line of 1.5 MB", flag: "no", make: textFile(huge), flags: "-H fd:// -D",
+			reads: 1},
 		{name: "over the copy limit", flag: "no", make: textFile(big), flags: "-H fd:// -D",
 			reads: 1},
 		{name: "optional missing file", flag: "yes", make: func(*testing.T, string) {},

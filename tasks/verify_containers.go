@@ -179,10 +179,12 @@ func (t *verifyContainersTask) containerFaults(c dockerContainer, s *dockerState
 }
 
 // missingNNPFault describes a container without no-new-privileges. It notes when
-// daemon.json sets the option but the running daemon does not apply it yet.
+// daemon.json sets the option but the running daemon may not apply it: dockerd started
+// before the file last changed, so it may run with an older version of the file.
 func (s *dockerState) missingNNPFault() string {
 	if s.nnpPending {
-		return "no no-new-privileges because dockerd started before daemon.json set it"
+		return "no no-new-privileges unless dockerd applies it: daemon.json sets it, but " +
+			"dockerd started before the file last changed"
 	}
 	return "no no-new-privileges"
 }
