@@ -62,6 +62,7 @@ func (t *groupTask) Run(ctx context.Context, env *Env) Outcome {
 	}
 
 	if env.Check {
+		env.Memo.plan(plannedGroupKey(t.name))
 		return Changed("would create group " + t.name)
 	}
 

@@ -46,6 +46,11 @@ func newGroupMembersTask(args Args) (Task, error) {
 
 func (*groupMembersTask) sharedReads() []string { return []string{accountFileKind} }
 
+// plannedGroupKey names, in the memo's check mode plans, the creation of group.
+func plannedGroupKey(group string) memoKey {
+	return memoKey{kind: "group created", object: group}
+}
+
 // Run adds the users that are not members yet.
 func (t *groupMembersTask) Run(ctx context.Context, env *Env) Outcome {
 	if len(t.users) == 0 {
@@ -55,6 +60,10 @@ func (t *groupMembersTask) Run(ctx context.Context, env *Env) Outcome {
 	entry, local, found, err := lookupGroup(ctx, env, t.group)
 	if err != nil {
 		return Failed(fmt.Errorf("look up group %s: %w", t.group, err))
+	}
+	if !found && env.Check && env.Memo.isPlanned(plannedGroupKey(t.group)) {
+		// An earlier task would create the group, with no members yet.
+		return t.addMembers(ctx, env, t.users, nil)
 	}
 	if !found {
 		return Failed(fmt.Errorf("group %s does not exist; add a group task before this one",

@@ -175,3 +175,39 @@ func TestGroupMembersGetentPasswdError(t *testing.T) {
 	assertOutcome(t, out, StatusFailed, "exit status 1")
 	assertStrings(t, "undo records", undo.Records, nil)
 }
+
+func TestGroupMembersCheckAfterPlannedGroup(t *testing.T) {
+	tests := []struct {
+		name       string
+		users      []string
+		wantStatus Status
+		wantMsg    string
+		wantCmds   []string
+	}{
+		{"known users", []string{"alice", "bob"}, StatusChanged, "would add alice, bob to newgrp",
+			[]string{"getent group newgrp", "getent group newgrp"}},
+		{"unknown user", []string{"zed"}, StatusFailed, "user zed not found on this host",
+			[]string{"getent group newgrp", "getent group newgrp", "getent passwd zed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			host := tasktest.NewHost()
+			host.SetFile("/etc/group", testGroupFile)
+			host.SetFile("/etc/passwd", testPasswdFile)
+			host.Reply("getent group ", 2, "")
+			host.Reply("getent passwd ", 2, "")
+			env := &Env{Host: host, Check: true, Undo: &tasktest.Undo{}, Memo: NewMemo()}
+			group := mustBuildSystemTask(t, "group", Args{"name": "newgrp"})
+			members := mustBuildSystemTask(t, "group_members",
+				Args{"group": "newgrp", "users": tt.users})
+
+			created := group.Run(context.Background(), env)
+			env.Memo.Forget() // as the runner does after a change
+			out := members.Run(context.Background(), env)
+
+			assertOutcome(t, created, StatusChanged, "would create group newgrp")
+			assertOutcome(t, out, tt.wantStatus, tt.wantMsg)
+			assertStrings(t, "commands", host.Commands, tt.wantCmds)
+		})
+	}
+}

@@ -8,6 +8,9 @@ package tasks
 // at a time, so it has no lock.
 type Memo struct {
 	reads map[memoKey]any
+	// planned are the changes that tasks in check mode reported they would make, which
+	// later tasks take as made. Forget keeps them, since nothing changed the host.
+	planned map[memoKey]bool
 	// expected are the kinds of read that tasks of the run will make, so that a command
 	// run for one read can make another too.
 	expected map[string]bool
@@ -21,7 +24,8 @@ type memoKey struct {
 
 // NewMemo returns an empty Memo.
 func NewMemo() *Memo {
-	return &Memo{reads: map[memoKey]any{}, expected: map[string]bool{}}
+	return &Memo{reads: map[memoKey]any{}, expected: map[string]bool{},
+		planned: map[memoKey]bool{}}
 }
 
 // NewMemoFor returns an empty Memo that records which shared reads the tasks of a run will
@@ -59,6 +63,18 @@ func (m *Memo) expect(key memoKey) {
 	if m != nil {
 		m.expected[key.kind] = true
 	}
+}
+
+// plan records that a task in check mode would make the change named by key.
+func (m *Memo) plan(key memoKey) {
+	if m != nil {
+		m.planned[key] = true
+	}
+}
+
+// isPlanned reports whether a task in check mode would have made the change of key.
+func (m *Memo) isPlanned(key memoKey) bool {
+	return m != nil && m.planned[key]
 }
 
 // Forget drops every stored read.
