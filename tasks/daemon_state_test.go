@@ -345,3 +345,23 @@ func TestDaemonConfigTruncatedStateFails(t *testing.T) {
 		t.Error("daemon.json written from a cut report")
 	}
 }
+
+func TestDaemonConfigRestartValidatesFile(t *testing.T) {
+	rejected := "tmp=/tmp/tmp.x1\nunable to configure the Docker daemon with file " +
+		"/tmp/tmp.x1/daemon.json: opening seccomp profile (unconfined) failed\n"
+	h := tasktest.NewHost()
+	h.SetFile(daemonJSON, nnpFile)
+	replyState(h, debianUnit, staleDaemon)
+	h.Handle("dockerd=/usr/sbin/dockerd\n", func(string, []byte) transport.Result {
+		return transport.Result{ExitCode: 1, Stdout: []byte(rejected)}
+	})
+
+	out, _ := runTask(newDaemonConfig(t, nnpSettings), h, false)
+
+	want := "dockerd --validate rejected /etc/docker/daemon.json: unable to configure " +
+		"the Docker daemon with file /etc/docker/daemon.json: opening seccomp profile " +
+		"(unconfined) failed (the file was left unchanged), and Docker was not restarted"
+	if out.Status != tasks.StatusFailed || out.Message != want {
+		t.Errorf("outcome = %s %q, want failed %q", out.Status, out.Message, want)
+	}
+}

@@ -29,9 +29,11 @@ rm -rf "$dir"
 exit "$status"
 `
 
-// validateDaemonFile checks data, the next content of path, with dockerd --validate,
-// which Docker 23 and later have, and returns dockerd's message when it rejects the file.
-func validateDaemonFile(ctx context.Context, h Host, dockerd, path string, data []byte) error {
+// validateDaemonFile checks data, a content of path that what names in errors ("the new
+// /etc/docker/daemon.json"), with dockerd --validate, which Docker 23 and later have, and
+// returns dockerd's message when it rejects the file.
+func validateDaemonFile(ctx context.Context, h Host, dockerd, path string, data []byte,
+	what string) error {
 	script := "dockerd=" + Quote(dockerd) + "\n" + validateScriptBody
 	res, err := h.Run(ctx, script, data)
 	if err != nil {
@@ -46,8 +48,8 @@ func validateDaemonFile(ctx context.Context, h Host, dockerd, path string, data 
 		return fmt.Errorf("run dockerd --validate: create a temporary file: %s",
 			outputTail(res.Stderr, 2))
 	}
-	return fmt.Errorf("dockerd --validate rejected the new %s: %s (the file was left "+
-		"unchanged)", path, output)
+	return fmt.Errorf("dockerd --validate rejected %s: %s (the file was left "+
+		"unchanged)", what, output)
 }
 
 // validateOutput returns dockerd's output on one line, naming path where dockerd names

@@ -135,21 +135,29 @@ func (t *daemonConfigTask) Run(ctx context.Context, env *Env) Outcome {
 		return Failed(err)
 	}
 	if plan.repair == "" && sameJSON(old, plan.data) {
-		return t.unchanged(plan, state)
+		return t.unchanged(ctx, env, plan, state)
 	}
 	return t.change(ctx, env, state, prev, plan)
 }
 
 // unchanged reports a file that already holds the settings. When the daemon reads that
 // file but may not run with it, the outcome is changed, so that the task's notify
-// restarts the daemon.
-func (t *daemonConfigTask) unchanged(plan *daemonConfigPlan, state *daemonState) Outcome {
+// restarts the daemon. Where dockerd has --validate, it checks the file first, because
+// someone else may have changed it since the daemon started.
+func (t *daemonConfigTask) unchanged(ctx context.Context, env *Env, plan *daemonConfigPlan,
+	state *daemonState) Outcome {
 	reason := ""
 	if t.path == state.commandLine.effectiveConfigFile() {
 		reason = state.restartReason()
 	}
 	if reason == "" {
 		return OK(plan.message(false))
+	}
+	if state.dockerd != "" {
+		err := validateDaemonFile(ctx, env.Host, state.dockerd, t.path, plan.data, t.path)
+		if err != nil {
+			return Failed(fmt.Errorf("%w, and Docker was not restarted", err))
+		}
 	}
 
 	msg := fmt.Sprintf("already set in %s, but %s: restart needed", t.path, reason)
@@ -174,7 +182,9 @@ func (t *daemonConfigTask) change(ctx context.Context, env *Env, state *daemonSt
 		return Failed(err)
 	}
 	if state.dockerd != "" {
-		if err := validateDaemonFile(ctx, env.Host, state.dockerd, t.path, plan.data); err != nil {
+		err := validateDaemonFile(ctx, env.Host, state.dockerd, t.path, plan.data,
+			"the new "+t.path)
+		if err != nil {
 			return Failed(err)
 		}
 	}

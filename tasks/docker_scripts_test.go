@@ -610,11 +610,12 @@ echo "configuration OK"`,
 	dockerd := h.path[:strings.IndexByte(h.path, ':')] + "/dockerd"
 	ctx := context.Background()
 
-	if err := validateDaemonFile(ctx, h, dockerd, "/etc/docker/daemon.json", []byte(`{"debug": true}`)); err != nil {
+	if err := validateDaemonFile(ctx, h, dockerd, "/etc/docker/daemon.json", []byte(`{"debug": true}`),
+		"the new /etc/docker/daemon.json"); err != nil {
 		t.Errorf("valid file: %v", err)
 	}
 	err := validateDaemonFile(ctx, h, dockerd, "/etc/docker/daemon.json",
-		[]byte(`{"log-opts": {"max-size": "banana"}}`))
+		[]byte(`{"log-opts": {"max-size": "banana"}}`), "the new /etc/docker/daemon.json")
 	want := "dockerd --validate rejected the new /etc/docker/daemon.json: unable to configure " +
 		"the Docker daemon with file /etc/docker/daemon.json: invalid size: 'banana' (the " +
 		"file was left unchanged)"
