@@ -327,13 +327,14 @@ func TestLabShellCancelKillsCommand(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 
-			// exec makes sleep the command's own process, which the shell kills.
-			_, err = c.Run(ctx, "exec sleep 300 "+tag, nil)
+			// The command's own process, and processes that it started, one and two
+			// levels down.
+			_, err = c.Run(ctx, "sleep 300 "+tag+" & sh -c 'sleep 301 "+tag+"; true'; true", nil)
 
 			wantErr(t, err, context.DeadlineExceeded)
-			res := run(t, c, "sleep 0.2; pgrep -f '[s]leep 300 "+tag+"' || echo gone", nil)
+			res := run(t, c, "sleep 0.2; pgrep -a -f '[s]leep 30[01] "+tag+"' || echo gone", nil)
 			if got := string(res.Stdout); got != "gone\n" {
-				t.Errorf("the cancelled command still runs: pgrep printed %q", got)
+				t.Errorf("the cancelled command's processes still run: pgrep printed %q", got)
 			}
 			// The shell that holds the lock survived the signal.
 			other := l.dial(t, l.config(l.hosts[0], u.user, u.password))

@@ -87,11 +87,22 @@ func shellStartScript() string {
 	return withCLocale(b.String())
 }
 
-// shellPrelude is the first line the shell reads. The TERM trap is how Run
+// shellPrelude is the first text the shell reads. The TERM trap is how Run
 // cancels a command: sshd passes the signal to sudo, sudo to the shell,
-// which kills the running command and survives to keep the lock. SIGCONT
-// delivers the SIGTERM to a command that stopped itself.
-const shellPrelude = `trap 'kill -TERM "$fh_c" 2>/dev/null; kill -CONT "$fh_c" 2>/dev/null' TERM` + "\n"
+// which kills the running command with the processes it started and survives
+// to keep the lock. SIGCONT delivers the SIGTERM to a command that stopped
+// itself. fh_tree prints a process and its descendants. It reads the parent
+// of each process in /proc until no new one turns up, so it misses a process
+// that left its parent, as a daemon does.
+const shellPrelude = `fh_tree() { fh_t=" $1 "; fh_more=1; ` +
+	`while [ -n "$fh_more" ]; do fh_more=; ` +
+	`for fh_d in /proc/[0-9]*; do fh_n=${fh_d#/proc/}; ` +
+	`case $fh_t in *" $fh_n "*) continue ;; esac; ` +
+	`{ read -r fh_st <"$fh_d/stat"; } 2>/dev/null || continue; set -- ${fh_st##*) }; ` +
+	`case $fh_t in *" $2 "*) fh_t="$fh_t$fh_n "; fh_more=1 ;; esac; done; done; ` +
+	`echo $fh_t; }` + "\n" +
+	`trap 'fh_k=$(fh_tree "$fh_c"); kill -TERM $fh_k 2>/dev/null; kill -CONT $fh_k 2>/dev/null' TERM` +
+	"\n"
 
 // shellWait waits for the command started in the background as $fh_c and
 // leaves its status in $fh_s. A TERM trap ends the wait at once, so a
