@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -415,9 +414,7 @@ func directory(t *testing.T, path string) {
 
 func fifo(t *testing.T, path string) {
 	directory(t, filepath.Dir(path))
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Skipf("no FIFOs here: %v", err)
-	}
+	makeFIFO(t, path)
 }
 
 func TestDaemonStateScriptWithFakeCommands(t *testing.T) {
@@ -470,8 +467,7 @@ echo MainPID=%d`, sleeper.Process.Pid),
 		t.Errorf("started = %s, want between %s and %s", s.started, early, late)
 	}
 	info, _ := os.Stat(regular)
-	st := info.Sys().(*syscall.Stat_t)
-	ctime := time.Unix(st.Ctim.Sec, st.Ctim.Nsec)
+	ctime := changeTime(t, info)
 	if s.file.kind != "regular" || !s.file.changed.Equal(ctime) {
 		t.Errorf("file %s changed %s, want regular changed %s", s.file.kind,
 			s.file.changed, ctime)
