@@ -203,45 +203,25 @@ func (c *Client) ping(timeout time.Duration) bool {
 // to decide: the context error when ctx is done, ErrUnreachable when the
 // connection died.
 func (c *Client) failure(ctx context.Context, op string, err error) error {
-	if ctx.Err() != nil {
-		return contextError(ctx, op)
-	}
-
-	select {
-	case <-c.closing:
-		return fmt.Errorf("%s: client closed: %w", op, err)
-	default:
-	}
-
-	// A status the SFTP server sent back, such as a missing file, shows the
-	// connection alive, so it needs no wait.
-	if isSFTPStatus(err) {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-
-	// The connection dies a moment after its channels fail, so give the
-	// watcher a short while to report it.
-	timer := time.NewTimer(lostGrace)
-	defer timer.Stop()
-
-	select {
-	case <-ctx.Done():
-		return contextError(ctx, op)
-	case <-c.closing:
-		return fmt.Errorf("%s: client closed: %w", op, err)
-	case <-c.lost:
+	if ctx.Err() == nil && !c.isClosing() && c.lostAfter(ctx, err) {
 		return fmt.Errorf("%s: %w: %w", op, ErrUnreachable, c.lostErr)
-	case <-timer.C:
-		return fmt.Errorf("%s: %w", op, err)
 	}
+	switch {
+	case ctx.Err() != nil:
+		return contextError(ctx, op)
+	case c.isClosing():
+		return fmt.Errorf("%s: client closed: %w", op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }
 
-// lostAfter reports whether the connection ended, at once or within lostGrace, after an
-// operation on it failed with err. A rejected channel shows the connection alive, so it
-// needs no wait.
+// lostAfter reports whether the connection ended, at once or within lostGrace,
+// after an operation on it failed with err: the connection dies a moment after
+// its channels fail. A status the SFTP server sent back or a channel it
+// rejected shows the connection alive, so it needs no wait.
 func (c *Client) lostAfter(ctx context.Context, err error) bool {
 	var rejected *ssh.OpenChannelError
-	if errors.As(err, &rejected) {
+	if isSFTPStatus(err) || errors.As(err, &rejected) {
 		return false
 	}
 	timer := time.NewTimer(lostGrace)
@@ -255,6 +235,16 @@ func (c *Client) lostAfter(ctx context.Context, err error) bool {
 	case <-c.closing:
 		return false
 	case <-timer.C:
+		return false
+	}
+}
+
+// isClosing reports whether Close has started.
+func (c *Client) isClosing() bool {
+	select {
+	case <-c.closing:
+		return true
+	default:
 		return false
 	}
 }
