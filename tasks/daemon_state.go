@@ -558,10 +558,14 @@ func (s *daemonState) restartReason() string {
 		// Without a systemd unit, as on a host that only has the binary, a stopped daemon
 		// reads the file as it is when it starts.
 		return ""
-	case s.started.IsZero() || s.file.changed.IsZero():
-		return ""
-	case s.file.changed.After(s.started):
+	case !s.usesCurrentFile():
 		return "the running daemon started before the file changed"
 	}
 	return ""
+}
+
+// usesCurrentFile reports whether the running daemon started after the file last
+// changed. Unknown times count as yes.
+func (s *daemonState) usesCurrentFile() bool {
+	return s.started.IsZero() || s.file.changed.IsZero() || !s.file.changed.After(s.started)
 }

@@ -230,7 +230,8 @@ var dockerInfoKey = memoKey{kind: "docker info"}
 
 // errIdleUncertain reports an idleDaemonMark report from which the daemon's version or
 // seccomp state cannot be determined, so the Docker state needs docker info.
-var errIdleUncertain = errors.New("the idle daemon's seccomp state needs docker info")
+var errIdleUncertain = errors.New("the idle daemon's report is not enough: docker info " +
+	"is needed")
 
 // dockerExitMark starts the line with the exit status of the Docker state read that
 // dockerStateSection adds to another command.
@@ -277,10 +278,7 @@ func dockerStateFrom(state *daemonState, file string) (*dockerState, error) {
 	case state.file.kind != "missing":
 		return nil, nil
 	}
-	fileCurrent := state.started.IsZero() || state.file.changed.IsZero() ||
-		!state.file.changed.After(state.started)
-
-	return newDockerState(body, daemonJSON, state.runningArgv, fileCurrent)
+	return newDockerState(body, daemonJSON, state.runningArgv, state.usesCurrentFile())
 }
 
 // readDockerState reads the state of the running Docker daemon with one command, once
