@@ -53,8 +53,8 @@ type unitProperties struct {
 	envFiles  []envFile
 	env       map[string]string // Environment=
 	loadState string            // "loaded", or "not-found" for a unit systemd does not have
-	// envCopies holds what the state read found of the environment files, by path.
-	// Files that it did not copy are read with Host.ReadFile.
+	// envCopies maps the path of each environment file that the state read looked at
+	// to its finding. Files that it did not copy are read with Host.ReadFile.
 	envCopies map[string]envCopy
 }
 

@@ -461,7 +461,7 @@ const userHZ = 100
 func parseDaemonStart(fields map[string]string) (time.Time, bool) {
 	ticks, errTicks := strconv.ParseFloat(fields["dockerd_start_ticks"], 64)
 	perSecond, errRate := float64(userHZ), error(nil)
-	if rate, given := fields["clock_ticks"]; given {
+	if rate, present := fields["clock_ticks"]; present {
 		perSecond, errRate = strconv.ParseFloat(rate, 64)
 	}
 	uptime, errUptime := strconv.ParseFloat(fields["uptime"], 64)

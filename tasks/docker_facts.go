@@ -46,7 +46,7 @@ func newDockerFactsTask(args Args) (Task, error) {
 	}
 	for _, name := range args.Strings("facts") {
 		if !slices.Contains(dockerFactNames, name) {
-			return nil, fmt.Errorf("facts: unknown fact %q: use %s", name,
+			return nil, fmt.Errorf("facts: invalid fact %q: use one of %s", name,
 				strings.Join(dockerFactNames, ", "))
 		}
 		if !slices.Contains(t.facts, name) {
@@ -68,8 +68,8 @@ func (t dockerFactsTask) records() []string {
 	return t.facts
 }
 
-// versionOnly reports whether docker_version is the only fact that t records, which a
-// Docker state read takes from the Server header of a cheap API response.
+// versionOnly reports whether docker_version is the only fact that t records. The
+// Docker state of an idle daemon has that fact without docker info.
 func (t dockerFactsTask) versionOnly() bool {
 	facts := t.records()
 	return len(facts) == 1 && facts[0] == "docker_version"

@@ -436,7 +436,8 @@ func newDockerState(infoJSON string, daemonJSON []byte, argv []string, fileCurre
 	return s, nil
 }
 
-// setInfo sets the info of s and what follows from it from docker info's JSON.
+// setInfo parses docker info's JSON into s, with the seccomp and AppArmor state that it
+// reports.
 func (s *dockerState) setInfo(infoJSON string) error {
 	if err := json.Unmarshal([]byte(infoJSON), &s.info); err != nil {
 		return fmt.Errorf("parse docker info output: %w", err)
