@@ -204,13 +204,20 @@ func unquote(s string) string {
 	return s
 }
 
-// splitQuoted splits s at spaces outside double quotes and removes those quotes.
+// splitQuoted splits s at spaces outside double quotes and removes those quotes, as
+// systemctl show quotes the items of Environment: inside quotes a backslash escapes the
+// character after it.
 func splitQuoted(s string) []string {
 	var words []string
 	var cur strings.Builder
-	quoted, inWord := false, false
+	quoted, inWord, escaped := false, false, false
 	for _, r := range s {
 		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\' && quoted:
+			escaped = true
 		case r == '"':
 			quoted, inWord = !quoted, true
 		case r == ' ' && !quoted:
