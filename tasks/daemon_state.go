@@ -36,8 +36,32 @@ print_daemon_start() {
 // variables unit, file, mounts and max_inline. The sections are separated by
 // sectionMarker, and the last one is read by parseRemoteReport.
 const daemonStateScriptBody = daemonStartScript + copyTextScript + `
-props=$(systemctl show -p ExecStart -p EnvironmentFiles -p Environment -p LoadState \
-	-p MainPID -- "$unit" 2>/dev/null)
+perl_unit='` + perlUnitProperties + `'
+if [ -n "$early_get" ]; then
+	out=$(perl -e "$perl_unit" -e "$perl_get" -- "$unit" "$sock" "$http_mark" --server \
+		/containers/json 2>/dev/null)
+else
+	out=$(perl -e "$perl_unit" -- "$unit" 2>/dev/null)
+fi
+rc=$? early_docker= argv=
+case $out in
+*"` + unitEndMark + `"*)
+	props=${out%%"` + unitEndMark + `"*}
+	props=${props%?}
+	out=${out#*"` + unitEndMark + `"}
+	case $out in
+	*"` + argvEndMark + `"*)
+		argv=${out%%"` + argvEndMark + `"*}
+		out=${out#*"` + argvEndMark + `"}
+		;;
+	esac
+	[ $rc -eq 0 ] && early_docker=${out#?}
+	;;
+*)
+	props=$(systemctl show -p ExecStart -p EnvironmentFiles -p Environment -p LoadState \
+		-p MainPID -- "$unit" 2>/dev/null)
+	;;
+esac
 printf '%s\n' "$props"
 echo ` + sectionMarker + `
 
@@ -65,7 +89,11 @@ if [ -z "$pid" ] || [ "$pid" = 0 ]; then
 	pid=
 	for p in $(pidof dockerd 2>/dev/null); do pid=$p; break; done
 fi
-[ -n "$pid" ] && tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null
+if [ -n "$argv" ]; then
+	printf '%s' "${argv#?}"
+elif [ -n "$pid" ]; then
+	tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null
+fi
 echo ` + sectionMarker + `
 
 [ -x "/etc/init.d/${unit%.service}" ] && echo init_script=yes
@@ -217,10 +245,25 @@ type daemonStateQuery struct {
 // prints it with one write, so that sshd sends it in a few packets, not one a line.
 func (q daemonStateQuery) script() string {
 	return "set -f\nunit=" + Quote(q.unit) + "\nfile=" + Quote(q.file) + "\nmounts=" +
-		Quote(q.mounts) + "\nmax_inline=" + strconv.Itoa(maxInlineFile) + "\nreport=$(\n" +
-		daemonStateScriptBody + dockerStateSection(q.docker, q.dockerInfo) +
+		Quote(q.mounts) + "\nmax_inline=" + strconv.Itoa(maxInlineFile) + "\n" +
+		earlyDockerRead(q.docker, q.dockerInfo) + "report=$(\n" + daemonStateScriptBody + dockerStateSection(q.docker, q.dockerInfo) +
 		accountsSection(q.accounts) +
 		"exit 0\n)\nprintf '%s\\n' \"$report\"\nexit 0\n"
+}
+
+// earlyDockerRead returns the lines that set the variables of the Docker API scripts
+// when add is set, and early_get, which makes the unit read's perl run also read the
+// containers' list for dockerInfoScript when the daemon's full info is not needed. One
+// perl for both spares a lab host about 1.5 ms of CPU.
+func earlyDockerRead(add, needInfo bool) string {
+	if !add {
+		return "early_get=\n"
+	}
+	early := "early_get=\n"
+	if !needInfo {
+		early += `[ -S "$sock" ] && [ -w "$sock" ] && early_get=yes` + "\n"
+	}
+	return "sock=" + Quote(dockerSocket) + "\n" + dockerAPIVars + early
 }
 
 // accountSectionPrefix starts the name of the report section that holds an account

@@ -17,7 +17,7 @@ var dockerSocket = "/var/run/docker.sock"
 // the response's HTTP status, or 000 when it got none.
 const httpStatusMark = "--fleetharden-http "
 
-// dockerAPIScript picks how the scripts after it read the Docker API on the socket in
+// dockerAPIScript, after dockerAPIVars, picks how the scripts after it read the Docker API on the socket in
 // the variable sock, and records the choice in api_tool: "socket" where the socket is
 // writable and perl or curl can read it, the docker CLI elsewhere. It exits 127 when
 // neither can be used. Its function docker_api prints the response to a GET of each API
@@ -30,8 +30,6 @@ const httpStatusMark = "--fleetharden-http "
 // NOTE: the socket way reads the default socket only, so a root docker context that
 // points to another daemon is not followed where that socket exists.
 const dockerAPIScript = `
-http_mark='` + httpStatusMark + `'
-perl_get='` + perlHTTPGet + `'
 if [ -S "$sock" ] && [ -w "$sock" ] &&
 	{ command -v perl >/dev/null 2>&1 || command -v curl >/dev/null 2>&1; }; then
 	api_tool=socket
@@ -58,6 +56,13 @@ socket_failed() {
 		"and the docker CLI is not installed: check that dockerd runs" >&2
 	exit 1
 }
+`
+
+// dockerAPIVars defines the variables http_mark and perl_get of dockerAPIScript, which
+// the daemon state read also uses when it reads the Docker API first.
+const dockerAPIVars = `
+http_mark='` + httpStatusMark + `'
+perl_get='` + perlHTTPGet + `'
 `
 
 // perlHTTPGet is a perl program that prints the response body to a GET of each API path
@@ -100,11 +105,15 @@ const idleDaemonMark = "--fleetharden-idle-daemon"
 // dockerInfoScript prints docker info as JSON, or the idleDaemonMark report for a daemon
 // without running containers unless the variable need_info is set. It exits 127 when
 // docker is missing and nonzero when the daemon is unreachable. A failed read of the
-// socket is retried with the docker CLI, whose errors explain the failure.
+// socket is retried with the docker CLI, whose errors explain the failure. A containers'
+// list that the script before it read already, in the variable early_docker, is used in
+// place of a read of its own.
 const dockerInfoScript = `
 info_done=
 if [ "$api_tool" = socket ] && [ -z "$need_info" ] && command -v perl >/dev/null 2>&1 &&
-	out=$(perl -e "$perl_get" -- "$sock" "$http_mark" --server /containers/json); then
+	if [ -n "$early_docker" ]; then out=$early_docker; else
+		out=$(perl -e "$perl_get" -- "$sock" "$http_mark" --server /containers/json)
+	fi; then
 	case $out in
 	"[]"*"${http_mark}200
 ` + serverHeaderMark + `"*)
@@ -244,7 +253,8 @@ var dockerDaemonJSON = "/etc/docker/daemon.json"
 // dockerStateSection returns, when add is set, a script part that runs the docker info
 // read in a subshell and prints its output as the report section docker_state, ending
 // with a dockerExitMark line. The rest of the Docker state comes from the daemon state
-// read around it. Its errors are left to a read of its own.
+// read around it. Its errors are left to a read of its own. It expects the variables
+// that earlyDockerRead sets.
 func dockerStateSection(add, needInfo bool) string {
 	if !add {
 		return ""
@@ -393,7 +403,7 @@ func parseContainers(out []byte) ([]dockerContainer, error) {
 // command starts with a comment naming op, which also names the read in errors.
 func runDockerScript(ctx context.Context, h Host, op, body string) ([]byte, error) {
 	script := "# fleetharden: " + op + "\nsock=" + Quote(dockerSocket) + "\n" +
-		dockerAPIScript + body
+		dockerAPIVars + dockerAPIScript + body
 	res, err := h.Run(ctx, script, nil)
 	if err != nil {
 		return nil, &remoteError{op: op, err: err}
