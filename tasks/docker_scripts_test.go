@@ -932,6 +932,9 @@ func TestCopyTextLimitInScript(t *testing.T) {
 	if want := "-le " + strconv.Itoa(copyTextLimit) + " ]"; !strings.Contains(copyTextScript, want) {
 		t.Errorf("copy_text does not test %q", want)
 	}
+	if want := "> " + strconv.Itoa(copyTextLimit) + ";"; !strings.Contains(perlUnitProperties, want) {
+		t.Errorf("perlUnitProperties does not test %q", want)
+	}
 }
 
 func TestCopyTextStopsAtLimit(t *testing.T) {

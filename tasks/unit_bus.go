@@ -3,10 +3,13 @@ package tasks
 // perlUnitProperties is a perl program that prints the properties of a systemd unit that
 // the daemon state read needs: MainPID, ExecStart, Environment, EnvironmentFiles and
 // LoadState, in the form of systemctl show. Its first argument names the unit, and it
-// adds ".service" to a name without a unit type, as systemctl does. The line unitEndMark
-// ends the properties. When the unit has a main process, that process's argv follows,
-// one word a line, and then the line argvEndMark. The program exits 0 there unless more
-// arguments follow, which it leaves to a program after it, such as perlHTTPGet.
+// adds ".service" to a name without a unit type, as systemctl does. The byte perlPartEnd
+// ends each of its three parts: the properties, the main process's argv with one word a
+// line, and copies of files as copy_text prints them. It copies the unit's environment
+// files when ExecStart uses a variable, and the regular files among its second argument,
+// a list separated by colons. A file that contains perlPartEnd fails the program. It
+// exits 0 after the parts unless more arguments follow, which it leaves to a program
+// after it, such as perlHTTPGet.
 //
 // It reads the properties with Properties.Get on the D-Bus system bus, as busctl would.
 // That spares the start of systemctl, which loads systemd's shared library, and the
@@ -20,7 +23,7 @@ package tasks
 // contains a character that a shell treats specially. Like perlHTTPGet, the program uses
 // no module and contains no single quote, so that a shell script can hold it in single
 // quotes.
-const perlUnitProperties = `my $unit = shift @ARGV; $SIG{ALRM} = sub { exit 1 }; alarm 10;
+const perlUnitProperties = `my ($unit, $accounts) = splice(@ARGV, 0, 2); $SIG{ALRM} = sub { exit 1 }; alarm 10;
 socket(my $bus, 1, 1, 0) or exit 1;
 connect($bus, pack("S Z108", 1, "/run/dbus/system_bus_socket")) or exit 1;
 my $in = "";
@@ -155,19 +158,41 @@ my @words = map {
 } @$env;
 $o .= "Environment=@words\n";
 for (@$files) { $o .= "EnvironmentFiles=$_->[0] (ignore_errors=" . ($_->[1] ? "yes" : "no") . ")\n" }
-$o .= "LoadState=$load\n` + unitEndMark + `\n";
+$o .= "LoadState=$load\x1e";
 if ($pid && open(my $f, "<", "/proc/$pid/cmdline")) {
 	local $/;
 	my $argv = <$f>;
-	$o .= ($argv =~ tr/\0/\n/r) . "` + argvEndMark + `\n" if defined $argv;
+	$o .= $argv =~ tr/\0/\n/r if defined $argv;
 }
-print $o;
+$o .= "\x1e";
+
+sub copy {
+	my ($name, $file) = @_;
+	my ($t, $data) = ("` + reportSectionMarker + `$name\n", "");
+	open(my $h, "<", $file) or return $t;
+	while (length $data <= 262144) { sysread($h, $data, 65536, length $data) or last }
+	return $t if length($data) + ($data eq "" || $data =~ /\n\z/ ? 0 : 1) > 262144;
+	my @lines = split /\n/, $data, -1;
+	pop @lines if @lines && $lines[-1] eq "";
+	return $t . join("", map { "|$_\n" } @lines) . "end\n";
+}
+if (grep { "$_->[0] @{$_->[1]}" =~ /\$/ } @$exec) {
+	for (@$files) {
+		my ($f) = split / /, $_->[0];
+		if (!defined $f || $f eq "") { next }
+		elsif (-f $f && -r _) { $o .= copy("` + envFileSection + `$f", $f) }
+		elsif (!-e $f) { $o .= "` + reportSectionMarker + envFileMissingSection + `$f\n" }
+		elsif (!-f _) { $o .= "` + reportSectionMarker + envFileOtherSection + `$f\n" }
+	}
+}
+for (split /:/, $accounts // "") { $o .= copy("` + accountSectionPrefix + `$_", $_) if -f $_ }
+$o =~ tr/\x1e// == 2 or exit 1;
+print $o . "\x1e";
 exit 0 unless @ARGV;
 `
 
-// Lines that perlUnitProperties prints after the unit's properties and after the main
-// process's argv.
-const (
-	unitEndMark = "--fleetharden-unit-end"
-	argvEndMark = "--fleetharden-argv-end"
-)
+// perlPartEnd is the byte that ends each part of perlUnitProperties' output: ASCII's
+// record separator. The shell splits the output at it with one field split, which takes
+// time in proportion to the output's length. Patterns such as ${out#*mark} take time in
+// proportion to its square in dash: about 10 ms of a lab host's CPU for 5 kB.
+const perlPartEnd = "\x1e"

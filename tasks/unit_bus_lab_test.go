@@ -50,31 +50,44 @@ func exitStderr(err error) string {
 	return ""
 }
 
-// TestLabUnitReadMatchesSystemctl reads units on a lab host with perlUnitProperties
-// and with systemctl show, and checks that both parse the same.
-func TestLabUnitReadMatchesSystemctl(t *testing.T) {
-	c := labContainer(t)
+// installTestUnit adds the unit fh-bus-test.service to the lab host container, with
+// quoted Environment items and three environment files: a missing optional one, a
+// regular one and a directory.
+func installTestUnit(t *testing.T, c string) {
+	t.Helper()
 	unit := `[Service]
 Environment="A=x y" B=2 "C=q\"uo" D=back\\slash E=$dollar F=é
 EnvironmentFile=-/etc/default/fh-bus-test
 EnvironmentFile=/etc/default/fh-bus-test2
+EnvironmentFile=-/etc/default
 ExecStart=/bin/sleep "1 2" $A ${B} \\x
 ExecStart=/bin/true
 Type=oneshot
 `
-	labSh(t, c, `printf '%s' "$1" >/etc/systemd/system/fh-bus-test.service && systemctl daemon-reload`,
-		unit)
+	env := "A='from file'\n# comment\nG=back\\slash|pipe\n\nH=no newline at the end"
+	labSh(t, c, `printf '%s' "$1" >/etc/systemd/system/fh-bus-test.service &&
+		printf '%s' "$2" >/etc/default/fh-bus-test2 && systemctl daemon-reload`, unit, env)
 	t.Cleanup(func() {
-		labSh(t, c, `rm -f /etc/systemd/system/fh-bus-test.service && systemctl daemon-reload`)
+		labSh(t, c, `rm -f /etc/systemd/system/fh-bus-test.service /etc/default/fh-bus-test2 &&
+			systemctl daemon-reload`)
 	})
+}
+
+// TestLabUnitReadMatchesSystemctl reads units on a lab host with perlUnitProperties and
+// with systemctl show, and checks that both parse the same.
+func TestLabUnitReadMatchesSystemctl(t *testing.T) {
+	c := labContainer(t)
+	installTestUnit(t, c)
 
 	for _, name := range []string{"docker.service", "docker", "fh-bus-test.service", "ssh",
 		"no-such-unit.service", "9-odd@name:x.service", "odd.name"} {
 		viaBus := labSh(t, c, `perl -e "$1" -- "$2"`, perlUnitProperties, name)
-		props, rest, ok := strings.Cut(viaBus, unitEndMark+"\n")
-		if !ok {
-			t.Fatalf("%s: no unit end mark in %q", name, viaBus)
+		parts := strings.Split(viaBus, perlPartEnd)
+		if len(parts) != 4 || parts[3] != "" {
+			t.Fatalf("%s: output %q, want three parts, each ended by %q", name, viaBus,
+				perlPartEnd)
 		}
+		props, argv := parts[0], parts[1]
 		viaSystemctl := labSh(t, c, `systemctl show -p ExecStart -p EnvironmentFiles `+
 			`-p Environment -p LoadState -p MainPID -- "$1"`, name)
 		got, want := parseUnitProperties(props), parseUnitProperties(viaSystemctl)
@@ -85,12 +98,57 @@ Type=oneshot
 		if pid := mainPID(viaSystemctl); pid != mainPID(props) {
 			t.Errorf("%s: MainPID %q by perl, %q by systemctl", name, mainPID(props), pid)
 		} else if pid != "0" {
-			argv := labSh(t, c, `tr '\0' '\n' <"/proc/$1/cmdline"`, pid)
-			if rest != argv+argvEndMark+"\n" {
-				t.Errorf("%s: argv section %q, want %q", name, rest, argv+argvEndMark+"\n")
+			want := labSh(t, c, `tr '\0' '\n' <"/proc/$1/cmdline"`, pid)
+			if argv != want {
+				t.Errorf("%s: argv %q, want %q", name, argv, want)
 			}
-		} else if rest != "" {
-			t.Errorf("%s: output after the unit without a main process: %q", name, rest)
+		} else if argv != "" {
+			t.Errorf("%s: argv %q without a main process", name, argv)
+		}
+	}
+}
+
+// TestLabStateReadSameWithoutPerl runs the daemon state read of a unit with environment
+// files, and of the account databases, twice: as it is, and with a perl that fails, so
+// that systemctl, tr and copy_text do the reads. Both reports must agree.
+func TestLabStateReadSameWithoutPerl(t *testing.T) {
+	c := labContainer(t)
+	installTestUnit(t, c)
+
+	q := daemonStateQuery{unit: "fh-bus-test", file: "/etc/fh-bus-test/daemon.json",
+		mounts: "/proc/mounts", accounts: true}
+	withPerl := labSh(t, c, q.script())
+	withoutPerl := labSh(t, c, `mkdir -p /root/fh-no-perl &&
+		printf '#!/bin/sh\nexit 1\n' >/root/fh-no-perl/perl && chmod +x /root/fh-no-perl/perl &&
+		PATH=/root/fh-no-perl:$PATH sh -c "$1"; status=$?; rm -r /root/fh-no-perl; exit $status`,
+		q.script())
+
+	parts := func(out string) (unitProperties, string, remoteReport) {
+		sections := strings.SplitN(out, sectionMarker+"\n", 3)
+		if len(sections) != 3 {
+			t.Fatalf("report with %d sections, want 3: %q", len(sections), out)
+		}
+		return parseUnitProperties(sections[0]), sections[1], parseRemoteReport([]byte(sections[2]))
+	}
+	unitA, argvA, reportA := parts(withPerl)
+	unitB, argvB, reportB := parts(withoutPerl)
+	if !reflect.DeepEqual(unitA, unitB) {
+		t.Errorf("unit with perl %+v, without %+v", unitA, unitB)
+	}
+	if argvA != argvB {
+		t.Errorf("argv with perl %q, without %q", argvA, argvB)
+	}
+	if !reflect.DeepEqual(reportA.sections, reportB.sections) {
+		t.Errorf("sections with perl:\n%q\nwithout:\n%q", reportA.sections, reportB.sections)
+	}
+	for _, name := range []string{envFileSection + "/etc/default/fh-bus-test2",
+		envFileMissingSection + "/etc/default/fh-bus-test", envFileOtherSection + "/etc/default",
+		accountSectionPrefix + groupFile, accountSectionPrefix + passwdFile} {
+		if _, ok := reportA.sections[name]; !ok {
+			t.Errorf("no section %q with perl", name)
+		}
+		if _, ok := reportB.sections[name]; !ok {
+			t.Errorf("no section %q without perl", name)
 		}
 	}
 }
@@ -99,12 +157,13 @@ Type=oneshot
 // daemon state read does, and checks that the containers' list follows the unit.
 func TestLabUnitReadWithDockerGet(t *testing.T) {
 	c := labContainer(t)
-	out := labSh(t, c, `perl -e "$1" -e "$2" -- docker.service /var/run/docker.sock "$3" `+
+	out := labSh(t, c, `perl -e "$1" -e "$2" -- docker.service '' /var/run/docker.sock "$3" `+
 		`--server /containers/json`, perlUnitProperties, perlHTTPGet, httpStatusMark)
-	_, rest, ok := strings.Cut(out, argvEndMark+"\n")
-	if !ok {
-		t.Fatalf("no argv of dockerd in %q", out)
+	parts := strings.Split(out, perlPartEnd)
+	if len(parts) != 4 {
+		t.Fatalf("output %q, want three parts, each ended by %q, and the list", out, perlPartEnd)
 	}
+	rest := parts[3]
 	if !strings.Contains(rest, httpStatusMark+"200\n"+serverHeaderMark+"Docker/") {
 		t.Errorf("no containers' list with status 200 and dockerd's Server header after "+
 			"the unit: %q", rest)
