@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -40,19 +41,23 @@ print_daemon_start() {
 // systemctl, tr and copy_text read them where it cannot.
 const daemonStateScriptBody = daemonStartScript + copyTextScript + `
 perl_unit='` + perlUnitProperties + `'
+# Descriptor 3 stays open on the file, so that its content and metadata describe the same
+# version of it.
+file_fd=
+if [ ! -L "$file" ] && [ -f "$file" ] && command exec 3<"$file"; then file_fd=3; fi 2>/dev/null
 if [ -n "$early_get" ]; then
-	out=$(perl -e "$perl_unit" -e "$perl_get" -- "$unit" "$accounts" "$sock" "$http_mark" \
-		--server /containers/json 2>/dev/null)
+	out=$(perl -e "$perl_unit" -e "$perl_get" -- "$unit" "$accounts" "$file_fd" "$sock" \
+		"$http_mark" --server /containers/json 2>/dev/null)
 else
-	out=$(perl -e "$perl_unit" -- "$unit" "$accounts" 2>/dev/null)
+	out=$(perl -e "$perl_unit" -- "$unit" "$accounts" "$file_fd" 2>/dev/null)
 fi
-rc=$? early_docker= argv= copies= perl_read=
+rc=$? early_docker= argv= copies= file_part= perl_read=
 case $out in
 *"` + perlPartEnd + `"*)
 	fh_ifs=$IFS IFS=` + perlPartEnd + `
 	set -- $out
-	IFS=$fh_ifs props=$1 argv=$2 copies=$3 perl_read=yes
-	[ $rc -eq 0 ] && early_docker=$4
+	IFS=$fh_ifs props=$1 argv=$2 copies=$3 file_part=$4 perl_read=yes
+	[ $rc -eq 0 ] && early_docker=$5
 	;;
 *)
 	props=$(systemctl show -p ExecStart -p EnvironmentFiles -p Environment -p LoadState \
@@ -119,20 +124,24 @@ elif [ -d "$file" ]; then
 	echo file=directory
 elif [ -f "$file" ]; then
 	echo file=regular
-	# The content and metadata come from one open file, so that both describe the same
-	# version of it, and only up to max_inline bytes.
+	# The content and metadata come from one open file, and only up to max_inline bytes.
 	{
+		[ -n "$file_fd" ] || command exec 3<"$file"
 		meta=$(stat -L -c '%a %u %g %s %z' /dev/fd/3) && set -- $meta &&
 			echo "file_changed=$5 $6 $7" &&
 			[ "$4" -le "$max_inline" ] &&
-			data=$(base64 -w 0 <&3) &&
-			echo "file_meta=$1 $2 $3 $4" && echo "file_data=$data"
-	} 3<"$file" 2>/dev/null
+			if [ -n "$file_part" ]; then
+				printf '%s' "$file_part"
+			else
+				data=$(base64 -w 0 <&3) && echo "file_meta=$1 $2 $3 $4" && echo "file_data=$data"
+			fi
+	} 2>/dev/null
 elif [ -e "$file" ]; then
 	echo file=other
 else
 	echo file=missing
 fi
+exec 3<&-
 
 dir=${file%/*}
 while [ -n "$dir" ] && [ ! -d "$dir" ]; do dir=${dir%/*}; done
@@ -460,15 +469,15 @@ func parseDaemonState(report remoteReport) *daemonState {
 		}
 	}
 	if state.file.kind == "regular" {
-		state.file.content = parseInlineFile(f["file_meta"], f["file_data"])
+		state.file.content = parseInlineFile(f["file_meta"], f["file_data"], f["file_hex"])
 	}
 	return state
 }
 
 // parseInlineFile returns the file that the state script printed as file_meta ("MODE
-// UID GID SIZE", with MODE in octal as stat's %a prints it) and file_data (base64), or
-// nil when either is missing or they disagree on the size.
-func parseInlineFile(meta, data string) *transport.File {
+// UID GID SIZE", with MODE in octal as stat's %a prints it) and file_data (base64) or
+// file_hex, or nil when the content is missing or disagrees with the size.
+func parseInlineFile(meta, data, hexData string) *transport.File {
 	fields := strings.Fields(meta)
 	if len(fields) != 4 {
 		return nil
@@ -478,6 +487,9 @@ func parseInlineFile(meta, data string) *transport.File {
 	gid, errGID := strconv.Atoi(fields[2])
 	size, errSize := strconv.Atoi(fields[3])
 	content, errData := base64.StdEncoding.DecodeString(data)
+	if hexData != "" {
+		content, errData = hex.DecodeString(hexData)
+	}
 	if errMode != nil || errUID != nil || errGID != nil || errSize != nil || errData != nil ||
 		len(content) != size || mode > 0o7777 {
 		return nil

@@ -554,20 +554,29 @@ func TestDaemonStateScriptReadsFile(t *testing.T) {
 
 func TestParseInlineFile(t *testing.T) {
 	tests := []struct {
-		name, meta, data string
-		ok               bool
+		name, meta, data, hex string
+		ok                    bool
 	}{
-		{"valid", "644 0 0 3", "YWJj", true},
-		{"size mismatch", "644 0 0 4", "YWJj", false},
-		{"bad base64", "644 0 0 3", "YW!j", false},
-		{"mode not octal", "9x4 0 0 3", "YWJj", false},
-		{"missing fields", "644 0 3", "YWJj", false},
-		{"no data", "644 0 0 3", "", false},
+		{"valid", "644 0 0 3", "YWJj", "", true},
+		{"size mismatch", "644 0 0 4", "YWJj", "", false},
+		{"bad base64", "644 0 0 3", "YW!j", "", false},
+		{"mode not octal", "9x4 0 0 3", "YWJj", "", false},
+		{"missing fields", "644 0 3", "YWJj", "", false},
+		{"no data", "644 0 0 3", "", "", false},
+		{"empty file", "644 0 0 0", "", "", true},
+		{"hex", "644 0 0 3", "", "616263", true},
+		{"hex size mismatch", "644 0 0 2", "", "616263", false},
+		{"bad hex", "644 0 0 3", "", "61626x", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := parseInlineFile(tt.meta, tt.data); (got != nil) != tt.ok {
-				t.Errorf("parseInlineFile(%q, %q) = %v, want ok %t", tt.meta, tt.data, got, tt.ok)
+			got := parseInlineFile(tt.meta, tt.data, tt.hex)
+			if (got != nil) != tt.ok {
+				t.Errorf("parseInlineFile(%q, %q, %q) = %v, want ok %t", tt.meta, tt.data, tt.hex,
+					got, tt.ok)
+			}
+			if got != nil && tt.hex != "" && string(got.Data) != "abc" {
+				t.Errorf("content %q, want %q", got.Data, "abc")
 			}
 		})
 	}

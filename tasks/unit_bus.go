@@ -4,12 +4,16 @@ package tasks
 // the daemon state read needs: MainPID, ExecStart, Environment, EnvironmentFiles and
 // LoadState, in the form of systemctl show. Its first argument names the unit, and it
 // adds ".service" to a name without a unit type, as systemctl does. The byte perlPartEnd
-// ends each of its three parts: the properties, the main process's argv with one word a
-// line, and copies of files as copy_text prints them. It copies the unit's environment
-// files when ExecStart uses a variable, and the regular files among its second argument,
-// a list separated by colons. A file that contains perlPartEnd fails the program. It
-// exits 0 after the parts unless more arguments follow, which it leaves to a program
-// after it, such as perlHTTPGet.
+// ends each of its four parts: the properties, the main process's argv with one word a
+// line, copies of files as copy_text prints them, and the report fields file_meta and
+// file_hex. It copies the unit's environment files when ExecStart uses a variable, and
+// the regular files among its second argument, a list separated by colons. A file that
+// contains perlPartEnd fails the program. The fields describe the file open on the
+// descriptor that its third argument names, if any, when it is at most 64 KiB. They hold
+// its mode, owner, group and size as the state script's stat prints them, and its
+// content in hex. The program reads that file from its start and seeks back there. It exits 0 after the
+// parts unless more arguments follow, which it leaves to a program after it, such as
+// perlHTTPGet.
 //
 // It reads the properties with Properties.Get on the D-Bus system bus, as busctl would.
 // That spares the start of systemctl, which loads systemd's shared library, and the
@@ -23,7 +27,7 @@ package tasks
 // contains a character that a shell treats specially. Like perlHTTPGet, the program uses
 // no module and contains no single quote, so that a shell script can hold it in single
 // quotes.
-const perlUnitProperties = `my ($unit, $accounts) = splice(@ARGV, 0, 2); $SIG{ALRM} = sub { exit 1 }; alarm 10;
+const perlUnitProperties = `my ($unit, $accounts, $fd) = splice(@ARGV, 0, 3); $SIG{ALRM} = sub { exit 1 }; alarm 10;
 socket(my $bus, 1, 1, 0) or exit 1;
 connect($bus, pack("S Z108", 1, "/run/dbus/system_bus_socket")) or exit 1;
 my $in = "";
@@ -186,7 +190,18 @@ if (grep { "$_->[0] @{$_->[1]}" =~ /\$/ } @$exec) {
 	}
 }
 for (split /:/, $accounts // "") { $o .= copy("` + accountSectionPrefix + `$_", $_) if -f $_ }
-$o =~ tr/\x1e// == 2 or exit 1;
+$o .= "\x1e";
+if (($fd // "") =~ /\A[0-9]+\z/ && open(my $h, "<&=", $fd)) {
+	my @st = stat $h;
+	my $data = "";
+	if (@st && $st[7] <= 65536) {
+		while (sysread($h, $data, 65536, length $data)) {}
+		sysseek($h, 0, 0) or exit 1;
+		$o .= sprintf("file_meta=%o %d %d %d\nfile_hex=%s\n", $st[2] & 07777, @st[4, 5, 7],
+			unpack("H*", $data)) if length $data == $st[7];
+	}
+}
+$o =~ tr/\x1e// == 3 or exit 1;
 print $o . "\x1e";
 exit 0 unless @ARGV;
 `

@@ -83,8 +83,8 @@ func TestLabUnitReadMatchesSystemctl(t *testing.T) {
 		"no-such-unit.service", "9-odd@name:x.service", "odd.name"} {
 		viaBus := labSh(t, c, `perl -e "$1" -- "$2"`, perlUnitProperties, name)
 		parts := strings.Split(viaBus, perlPartEnd)
-		if len(parts) != 4 || parts[3] != "" {
-			t.Fatalf("%s: output %q, want three parts, each ended by %q", name, viaBus,
+		if len(parts) != 5 || parts[4] != "" {
+			t.Fatalf("%s: output %q, want four parts, each ended by %q", name, viaBus,
 				perlPartEnd)
 		}
 		props, argv := parts[0], parts[1]
@@ -115,7 +115,10 @@ func TestLabStateReadSameWithoutPerl(t *testing.T) {
 	c := labContainer(t)
 	installTestUnit(t, c)
 
-	q := daemonStateQuery{unit: "fh-bus-test", file: "/etc/fh-bus-test/daemon.json",
+	// The file has a NUL byte, a setgid mode and no newline at its end.
+	labSh(t, c, `printf '{"a":\000"b\\\\n"}' >/etc/fh-bus-test.json && chmod 2640 /etc/fh-bus-test.json`)
+	t.Cleanup(func() { labSh(t, c, `rm -f /etc/fh-bus-test.json`) })
+	q := daemonStateQuery{unit: "fh-bus-test", file: "/etc/fh-bus-test.json",
 		mounts: "/proc/mounts", accounts: true}
 	withPerl := labSh(t, c, q.script())
 	withoutPerl := labSh(t, c, `mkdir -p /root/fh-no-perl &&
@@ -138,6 +141,13 @@ func TestLabStateReadSameWithoutPerl(t *testing.T) {
 	if argvA != argvB {
 		t.Errorf("argv with perl %q, without %q", argvA, argvB)
 	}
+	fileA, fileB := parseDaemonState(reportA).file, parseDaemonState(reportB).file
+	if fileA.content == nil || !reflect.DeepEqual(fileA.content, fileB.content) {
+		t.Errorf("file with perl %+v, without %+v", fileA.content, fileB.content)
+	}
+	if reportA.fields["file_hex"] == "" {
+		t.Errorf("no file_hex field with perl: %q", reportA.fields)
+	}
 	if !reflect.DeepEqual(reportA.sections, reportB.sections) {
 		t.Errorf("sections with perl:\n%q\nwithout:\n%q", reportA.sections, reportB.sections)
 	}
@@ -157,13 +167,13 @@ func TestLabStateReadSameWithoutPerl(t *testing.T) {
 // daemon state read does, and checks that the containers' list follows the unit.
 func TestLabUnitReadWithDockerGet(t *testing.T) {
 	c := labContainer(t)
-	out := labSh(t, c, `perl -e "$1" -e "$2" -- docker.service '' /var/run/docker.sock "$3" `+
+	out := labSh(t, c, `perl -e "$1" -e "$2" -- docker.service '' '' /var/run/docker.sock "$3" `+
 		`--server /containers/json`, perlUnitProperties, perlHTTPGet, httpStatusMark)
 	parts := strings.Split(out, perlPartEnd)
-	if len(parts) != 4 {
-		t.Fatalf("output %q, want three parts, each ended by %q, and the list", out, perlPartEnd)
+	if len(parts) != 5 {
+		t.Fatalf("output %q, want four parts, each ended by %q, and the list", out, perlPartEnd)
 	}
-	rest := parts[3]
+	rest := parts[4]
 	if !strings.Contains(rest, httpStatusMark+"200\n"+serverHeaderMark+"Docker/") {
 		t.Errorf("no containers' list with status 200 and dockerd's Server header after "+
 			"the unit: %q", rest)
