@@ -74,6 +74,7 @@ type envFile struct {
 func parseUnitProperties(out string) unitProperties {
 	props := unitProperties{env: map[string]string{}}
 	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, len(out)+1)
 	for sc.Scan() {
 		name, value, _ := strings.Cut(sc.Text(), "=")
 		switch name {
@@ -205,29 +206,30 @@ func unquote(s string) string {
 }
 
 // splitQuoted splits s at spaces outside double quotes and removes those quotes, as
-// systemctl show quotes the items of Environment: inside quotes a backslash escapes the
-// character after it.
+// systemctl show quotes the items of Environment. Inside quotes, a backslash starts an
+// escape as systemd writes them: \n and the other C letters, three octal digits, or the
+// character itself, such as \" or \$.
 func splitQuoted(s string) []string {
 	var words []string
 	var cur strings.Builder
-	quoted, inWord, escaped := false, false, false
-	for _, r := range s {
+	quoted, inWord := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
-		case escaped:
-			cur.WriteRune(r)
-			escaped = false
-		case r == '\\' && quoted:
-			escaped = true
-		case r == '"':
+		case c == '\\' && quoted && i+1 < len(s):
+			n, width := unescapeC(s[i+1:])
+			cur.WriteByte(n)
+			i += width
+		case c == '"':
 			quoted, inWord = !quoted, true
-		case r == ' ' && !quoted:
+		case c == ' ' && !quoted:
 			if inWord {
 				words = append(words, cur.String())
 			}
 			cur.Reset()
 			inWord = false
 		default:
-			cur.WriteRune(r)
+			cur.WriteByte(c)
 			inWord = true
 		}
 	}
@@ -235,6 +237,25 @@ func splitQuoted(s string) []string {
 		words = append(words, cur.String())
 	}
 	return words
+}
+
+// unescapeC decodes the escape that s starts with, after its backslash, and returns the
+// byte and the escape's length.
+func unescapeC(s string) (byte, int) {
+	if len(s) >= 3 && isOctal(s[0]) && isOctal(s[1]) && isOctal(s[2]) && s[0] <= '3' {
+		return (s[0]-'0')<<6 | (s[1]-'0')<<3 | (s[2] - '0'), 3
+	}
+	if c, ok := cEscapes[s[0]]; ok {
+		return c, 1
+	}
+	return s[0], 1
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// cEscapes maps the letter of each C escape that systemd writes to its byte.
+var cEscapes = map[byte]byte{
+	'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v',
 }
 
 // parseDaemonFlags parses dockerd's argv the way pflag does: "--name=value",

@@ -11,9 +11,11 @@ package tasks
 // contains perlPartEnd fails the program. The fields describe the file open on the
 // descriptor that its third argument names, if any, when it is at most 64 KiB. They hold
 // its mode, owner, group and size as the state script's stat prints them, and its
-// content in hex. The program reads that file from its start and seeks back there. It exits 0 after the
-// parts unless more arguments follow, which it leaves to a program after it, such as
-// perlHTTPGet.
+// content in hex. The program reads that file from its start and seeks back there.
+//
+// More arguments are left to a program after it, such as perlHTTPGet, which runs only
+// when the unit has a main process. Otherwise a request to the Docker API could start
+// dockerd through docker.socket before the state read looks for a running dockerd.
 //
 // It reads the properties with Properties.Get on the D-Bus system bus, as busctl would.
 // That spares the start of systemctl, which loads systemd's shared library, and the
@@ -21,13 +23,14 @@ package tasks
 // CPU that the bus and systemd spend on it: about 3 ms against systemctl's 5.5.
 //
 // It prints nothing and exits 1 on any failure: a unit name with a character that
-// systemctl would escape, a host without a system bus, an error reply or a reply in
-// big-endian order. The caller then runs systemctl show. Each Environment item is quoted
-// as systemctl quotes it: in double quotes, with \ before ", \, ` and $, when the item
-// contains a character that a shell treats specially. Like perlHTTPGet, the program uses
-// no module and contains no single quote, so that a shell script can hold it in single
-// quotes.
-const perlUnitProperties = `my ($unit, $accounts, $fd) = splice(@ARGV, 0, 3); $SIG{ALRM} = sub { exit 1 }; alarm 10;
+// systemctl would escape, a value with a control character or bytes that are not UTF-8,
+// which systemctl escapes, a host without a system bus, a bus that does not reply within
+// 3 s, an error reply or a reply in big-endian order. The caller then runs systemctl
+// show. Each Environment item is quoted as systemctl quotes it: in double quotes, with \
+// before ", \, ` and $, when the item contains a character that a shell treats
+// specially. Like perlHTTPGet, the program uses no module and contains no single quote,
+// so that a shell script can hold it in single quotes.
+const perlUnitProperties = `my ($unit, $accounts, $fd) = splice(@ARGV, 0, 3); $SIG{ALRM} = sub { exit 1 }; alarm 3;
 socket(my $bus, 1, 1, 0) or exit 1;
 connect($bus, pack("S Z108", 1, "/run/dbus/system_bus_socket")) or exit 1;
 my $in = "";
@@ -150,6 +153,12 @@ while (keys %got < $serial) {
 
 my ($load, $pid, $exec, $env, $files) = @got{2 .. 6};
 ref $exec && ref $env && ref $files or exit 1;
+# systemctl escapes control characters and bytes that are not UTF-8, which this program
+# leaves to it.
+for ($load, @$env, map({ ($_->[0], @{$_->[1]}) } @$exec), map({ $_->[0] } @$files)) {
+	my $text = $_;
+	utf8::decode($text) && $text !~ /[\x00-\x1f\x7f]/ or exit 1;
+}
 my $o = "MainPID=$pid\n";
 for (@$exec) {
 	$o .= "ExecStart={ path=$_->[0] ; argv[]=@{$_->[1]} ; ignore_errors=" .
@@ -203,7 +212,7 @@ if (($fd // "") =~ /\A[0-9]+\z/ && open(my $h, "<&=", $fd)) {
 }
 $o =~ tr/\x1e// == 3 or exit 1;
 print $o . "\x1e";
-exit 0 unless @ARGV;
+exit 0 unless @ARGV && $pid;
 `
 
 // perlPartEnd is the byte that ends each part of perlUnitProperties' output: ASCII's

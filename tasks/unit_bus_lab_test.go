@@ -108,6 +108,32 @@ func TestLabUnitReadMatchesSystemctl(t *testing.T) {
 	}
 }
 
+// TestLabUnitReadLeavesEscapesToSystemctl checks that the perl read fails for a unit
+// whose Environment holds control characters, which systemctl escapes, and that the
+// parser decodes systemctl's escapes.
+func TestLabUnitReadLeavesEscapesToSystemctl(t *testing.T) {
+	c := labContainer(t)
+	unit := "[Service]\n" +
+		`Environment="NOTE=first\nsecond" "K=a\x01b" "DOCKER_OPTS=--no-new-privileges"` + "\n" +
+		"ExecStart=/bin/true $DOCKER_OPTS\nType=oneshot\n"
+	labSh(t, c, `printf '%s' "$1" >/etc/systemd/system/fh-bus-escape.service &&
+		systemctl daemon-reload`, unit)
+	t.Cleanup(func() {
+		labSh(t, c, `rm -f /etc/systemd/system/fh-bus-escape.service && systemctl daemon-reload`)
+	})
+
+	status := labSh(t, c, `perl -e "$1" -- fh-bus-escape >/dev/null; echo $?`, perlUnitProperties)
+	if status != "1\n" {
+		t.Errorf("perl read exited with %q, want 1", status)
+	}
+	props := parseUnitProperties(labSh(t, c, `systemctl show -p Environment fh-bus-escape`))
+	want := map[string]string{"NOTE": "first\nsecond", "K": "a\x01b",
+		"DOCKER_OPTS": "--no-new-privileges"}
+	if !reflect.DeepEqual(props.env, want) {
+		t.Errorf("Environment %q, want %q", props.env, want)
+	}
+}
+
 // TestLabStateReadSameWithoutPerl runs the daemon state read of a unit with environment
 // files, and of the account databases, twice: as it is, and with a perl that fails, so
 // that systemctl, tr and copy_text do the reads. Both reports must agree.
@@ -177,6 +203,14 @@ func TestLabUnitReadWithDockerGet(t *testing.T) {
 	if !strings.Contains(rest, httpStatusMark+"200\n"+serverHeaderMark+"Docker/") {
 		t.Errorf("no containers' list with status 200 and dockerd's Server header after "+
 			"the unit: %q", rest)
+	}
+
+	// A unit without a main process gets no request, which could start dockerd through
+	// its socket before the state read looks for it.
+	out = labSh(t, c, `perl -e "$1" -e "$2" -- no-such-unit '' '' /var/run/docker.sock "$3" `+
+		`--server /containers/json`, perlUnitProperties, perlHTTPGet, httpStatusMark)
+	if parts := strings.Split(out, perlPartEnd); len(parts) != 5 || parts[4] != "" {
+		t.Errorf("output %q, want four parts and no request for a unit without a process", out)
 	}
 }
 

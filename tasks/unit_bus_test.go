@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -43,6 +44,7 @@ func TestSplitQuoted(t *testing.T) {
 		{"A=1  B=2", []string{"A=1", "B=2"}},
 		{`"A=x y" B=2`, []string{"A=x y", "B=2"}},
 		{`"A=\"\\\$\` + "`" + `"`, []string{`A="\$` + "`"}},
+		{`"K=ü\001z" "G=tab\tx" "N=a\nb" "Q=\'"`, []string{"K=ü\x01z", "G=tab\tx", "N=a\nb", "Q='"}},
 		// systemctl quotes every item with a backslash, so one outside quotes is kept.
 		{`A=\x`, []string{`A=\x`}},
 	}
@@ -50,5 +52,18 @@ func TestSplitQuoted(t *testing.T) {
 		if got := splitQuoted(tt.in); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("splitQuoted(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestParseUnitPropertiesLongLine(t *testing.T) {
+	argv := "/usr/sbin/dockerd" + strings.Repeat(" --label=a.long.label=value", 4000)
+	out := "ExecStart={ path=/usr/sbin/dockerd ; argv[]=" + argv + " ; ignore_errors=no }\n" +
+		"LoadState=loaded\n"
+	got := parseUnitProperties(out)
+	if got.loadState != "loaded" {
+		t.Errorf("LoadState %q after a %d-byte line, want loaded", got.loadState, len(argv))
+	}
+	if len(got.argv) != 4001 {
+		t.Errorf("%d words of ExecStart, want 4001", len(got.argv))
 	}
 }
