@@ -45,13 +45,19 @@ perl_unit='` + perlUnitProperties + `'
 # version of it.
 file_fd=
 if [ ! -L "$file" ] && [ -f "$file" ] && command exec 3<"$file"; then file_fd=3; fi 2>/dev/null
-if [ -n "$early_get" ]; then
+# A host without a system bus, as a container without systemd, goes without the perl.
+out= rc=1
+if [ ! -S /run/dbus/system_bus_socket ]; then
+	:
+elif [ -n "$early_get" ]; then
 	out=$(perl -e "$perl_unit" -e "$perl_get" -- "$unit" "$accounts" "$file_fd" "$sock" \
 		"$http_mark" --server /containers/json 2>/dev/null)
+	rc=$?
 else
 	out=$(perl -e "$perl_unit" -- "$unit" "$accounts" "$file_fd" 2>/dev/null)
+	rc=$?
 fi
-rc=$? early_docker= argv= copies= file_part= perl_read=
+early_docker= argv= copies= file_part= perl_read=
 case $out in
 *"` + perlPartEnd + `"*)
 	fh_ifs=$IFS IFS=` + perlPartEnd + `
