@@ -132,6 +132,8 @@ elif [ -f "$file" ]; then
 	echo file=regular
 	# The content and metadata come from one open file, and only up to max_inline bytes.
 	{
+		# A file replaced while the perl ran is read again, as it is now.
+		if [ -n "$file_fd" ] && ! [ /dev/fd/3 -ef "$file" ]; then file_fd= file_part=; fi
 		[ -n "$file_fd" ] || command exec 3<"$file"
 		meta=$(stat -L -c '%a %u %g %s %z' /dev/fd/3) && set -- $meta &&
 			echo "file_changed=$5 $6 $7" &&
@@ -400,7 +402,7 @@ func readDaemonStateOf(ctx context.Context, h Host, q daemonStateQuery) (*daemon
 			"trusted: check the size of %s and of the files that docker.service names", op,
 			q.file)
 	}
-	sections := strings.SplitN(string(res.Stdout), sectionMarker+"\n", 3)
+	sections := splitLineSections(string(res.Stdout), 3)
 	for len(sections) < 3 {
 		sections = append(sections, "")
 	}
@@ -419,6 +421,27 @@ func readDaemonStateOf(ctx context.Context, h Host, q daemonStateQuery) (*daemon
 	state.unitFound = state.unitFound || state.unitLoaded
 	state.unitName = unitFileName(q.unit)
 	return state, nil
+}
+
+// splitLineSections splits out into at most n sections at the lines that are
+// sectionMarker alone. A marker inside a line, such as in a unit's Environment item, does
+// not end a section.
+func splitLineSections(out string, n int) []string {
+	var sections []string
+	start := 0
+	for i := 0; len(sections) < n-1; {
+		j := strings.Index(out[i:], sectionMarker+"\n")
+		if j < 0 {
+			break
+		}
+		j += i
+		if j == 0 || out[j-1] == '\n' {
+			sections = append(sections, out[start:j])
+			start = j + len(sectionMarker) + 1
+		}
+		i = j + 1
+	}
+	return append(sections, out[start:])
 }
 
 // Prefixes of the report sections of daemonStateScriptBody about an environment file:

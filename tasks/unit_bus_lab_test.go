@@ -222,3 +222,27 @@ func mainPID(props string) string {
 	}
 	return ""
 }
+
+// TestLabStateReadFileReplacedDuringPerl replaces the file while the perl that read it
+// runs, and checks that the report holds the file that is at the path afterwards.
+func TestLabStateReadFileReplacedDuringPerl(t *testing.T) {
+	c := labContainer(t)
+	labSh(t, c, `printf '{"old": 1}' >/etc/fh-bus-replace.json &&
+		printf '{"new": 2}' >/etc/fh-bus-replace.new && mkdir -p /root/fh-replace &&
+		printf '#!/bin/sh\n/usr/bin/perl "$@"; s=$?\nmv /etc/fh-bus-replace.new /etc/fh-bus-replace.json\nexit $s\n' \
+			>/root/fh-replace/perl && chmod +x /root/fh-replace/perl`)
+	t.Cleanup(func() {
+		labSh(t, c, `rm -rf /root/fh-replace /etc/fh-bus-replace.json /etc/fh-bus-replace.new`)
+	})
+
+	q := daemonStateQuery{unit: "docker", file: "/etc/fh-bus-replace.json", mounts: "/proc/mounts"}
+	out := labSh(t, c, `PATH=/root/fh-replace:$PATH sh -c "$1"`, q.script())
+	sections := splitLineSections(out, 3)
+	if len(sections) != 3 {
+		t.Fatalf("report with %d sections, want 3: %q", len(sections), out)
+	}
+	file := parseDaemonState(parseRemoteReport([]byte(sections[2]))).file
+	if file.content == nil || string(file.content.Data) != `{"new": 2}` {
+		t.Errorf("file %+v, want the new content", file.content)
+	}
+}

@@ -67,3 +67,22 @@ func TestParseUnitPropertiesLongLine(t *testing.T) {
 		t.Errorf("%d words of ExecStart, want 4001", len(got.argv))
 	}
 }
+
+func TestSplitLineSections(t *testing.T) {
+	m := sectionMarker
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"a\n" + m + "\nb\n" + m + "\nc\n", []string{"a\n", "b\n", "c\n"}},
+		{"Environment=X=" + m + "\nL\n" + m + "\n" + m + "\nc\n", []string{"Environment=X=" + m + "\nL\n", "", "c\n"}},
+		{m + "\nb\n", []string{"", "b\n"}},
+		{"a\n" + m + "\nb\n" + m + "\nc\n" + m + "\nd", []string{"a\n", "b\n", "c\n" + m + "\nd"}},
+		{"a\n", []string{"a\n"}},
+	}
+	for _, tt := range tests {
+		if got := splitLineSections(tt.in, 3); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("splitLineSections(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
