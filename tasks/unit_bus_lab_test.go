@@ -3,6 +3,7 @@
 package tasks
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,8 +44,10 @@ func labSh(t *testing.T, container, script string, args ...string) string {
 	return string(out)
 }
 
+// exitStderr returns the standard error that a failed command left in err, if any.
 func exitStderr(err error) string {
-	if exit, ok := err.(*exec.ExitError); ok {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
 		return string(exit.Stderr)
 	}
 	return ""
@@ -108,10 +111,10 @@ func TestLabUnitReadMatchesSystemctl(t *testing.T) {
 	}
 }
 
-// TestLabUnitReadLeavesEscapesToSystemctl checks that the perl read fails for a unit
+// TestLabUnitReadEscapesFallBack checks that the perl read fails for a unit
 // whose Environment holds control characters, which systemctl escapes, and that the
 // parser decodes systemctl's escapes.
-func TestLabUnitReadLeavesEscapesToSystemctl(t *testing.T) {
+func TestLabUnitReadEscapesFallBack(t *testing.T) {
 	c := labContainer(t)
 	unit := "[Service]\n" +
 		`Environment="NOTE=first\nsecond" "K=a\x01b" "DOCKER_OPTS=--no-new-privileges"` + "\n" +
@@ -223,9 +226,9 @@ func mainPID(props string) string {
 	return ""
 }
 
-// TestLabStateReadFileReplacedDuringPerl replaces the file while the perl that read it
+// TestLabStateReadReplacedFile replaces the file while the perl that read it
 // runs, and checks that the report holds the file that is at the path afterwards.
-func TestLabStateReadFileReplacedDuringPerl(t *testing.T) {
+func TestLabStateReadReplacedFile(t *testing.T) {
 	c := labContainer(t)
 	labSh(t, c, `printf '{"old": 1}' >/etc/fh-bus-replace.json &&
 		printf '{"new": 2}' >/etc/fh-bus-replace.new && mkdir -p /root/fh-replace &&
