@@ -195,7 +195,7 @@ func (f *lightFleet) waitForBanners(t *testing.T) {
 	t.Helper()
 	for name := range f.hosts {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(f.ports[name]))
-		drillWait(t, 20*time.Second, name+" sshd on "+addr, func() bool {
+		drillWait(t, 60*time.Second, name+" sshd on "+addr, func() bool {
 			c, err := net.DialTimeout("tcp", addr, time.Second)
 			if err != nil {
 				return false
